@@ -1,0 +1,3 @@
+from bankvoc.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""The one FastAPI application: REST under /api/v1, pages at /, health and OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bankvoc import __version__
+from bankvoc.api import errors
+from bankvoc.cases.api import router as cases_router
+from bankvoc.core.db import get_engine, session_factory
+from bankvoc.core.settings import get_settings
+from bankvoc.intake.api import router as intake_router
+from bankvoc.orgs.api import router as orgs_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    engine: Engine | None = None, sessions: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """The app; tests pass `sessions` bound to a connection they roll back afterwards."""
+    settings = get_settings()
+    settings.check_safe()
+    app = FastAPI(title="BankVOC", version=__version__,
+                  description="Voice of the Customer and complaint management for banks")
+    app.state.sessions = sessions or session_factory(engine or get_engine())
+    errors.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    # Registration routes first: POST /cases/bulk must not be taken for a case reference.
+    api.include_router(intake_router)
+    api.include_router(cases_router)
+    api.include_router(orgs_router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        with app.state.sessions() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    from bankvoc.web.routes import install as install_web
+
+    install_web(app)
+    return app

@@ -1,0 +1,47 @@
+"""Request-scoped dependencies: the unit of work and the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from bankvoc.core.errors import Unauthorized
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.service import Actor
+
+
+def _session(request: Request) -> Iterator[Session]:
+    """The API's unit of work: commit when the route returns, roll back when it raises."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    session = sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# "function" scope: the commit happens before the response is sent, so a failed commit is an
+# error response, never a 201 for something that was not stored.
+DbSession = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>'", field="Authorization")
+    return token.strip()
+
+
+def _actor(session: DbSession, request: Request) -> Actor:
+    return org_service.authenticate(session, token=_bearer(request))
+
+
+CurrentActor = Annotated[Actor, Depends(_actor)]

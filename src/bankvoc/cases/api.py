@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from bankvoc.api.deps import CurrentActor, DbSession
+from bankvoc.api.schemas import errors
+from bankvoc.cases import service
+from bankvoc.cases.schemas import CaseFilters, CasePage, CaseRead, ChainRead, EventRead
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.get("", response_model=CasePage, responses=errors(401, 403, 404, 422))
+def list_cases(
+    session: DbSession,
+    actor: CurrentActor,
+    filters: Annotated[CaseFilters, Query()],
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+) -> CasePage:
+    rows, next_cursor = service.list_cases(session, actor=actor, filters=filters, cursor=cursor,
+                                           limit=limit)
+    return CasePage(items=[service.to_read(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get("/{reference}", response_model=CaseRead, responses=errors(401, 403, 404))
+def get_case(session: DbSession, actor: CurrentActor, reference: str) -> CaseRead:
+    return service.to_read(service.get_case(session, actor=actor, reference=reference))
+
+
+@router.get("/{reference}/events", response_model=list[EventRead],
+            responses=errors(401, 403, 404))
+def case_events(session: DbSession, actor: CurrentActor, reference: str) -> list[EventRead]:
+    case = service.get_case(session, actor=actor, reference=reference)
+    return service.timeline(session, actor=actor, case=case)
+
+
+@router.get("/{reference}/chain", response_model=ChainRead, responses=errors(401, 403, 404))
+def verify_case_chain(session: DbSession, actor: CurrentActor, reference: str) -> ChainRead:
+    case = service.get_case(session, actor=actor, reference=reference)
+    check = service.check_chain(session, actor=actor, case=case)
+    return ChainRead(ok=check.ok, events=check.events, broken_at_seq=check.broken_at_seq,
+                     reason=check.reason)

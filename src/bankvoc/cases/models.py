@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bankvoc.core.models import Base
+from bankvoc.core.timeutil import utcnow
+from bankvoc.customers.models import Customer
+from bankvoc.orgs.models import Org
+
+
+class Case(Base):
+    """One complaint, complaint intent, suggestion, hard question or praise."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_org_id_received_at", "org_id", "received_at"),
+        Index("ix_case_received_at_id", "received_at", "id"),
+        Index("ix_case_customer_id_text_hash", "customer_id", "text_hash"),
+        Index("ix_case_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(12))
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    product: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    # The text as analytics, screens and exports see it (personal data masked) …
+    text_masked: Mapped[str] = mapped_column(Text)
+    # … and the customer's own words, encrypted like any other personal data.
+    text_enc: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    received_at: Mapped[datetime] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    source_system: Mapped[str | None] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(128))
+    merged_count: Mapped[int] = mapped_column(default=0)
+    # Each automatic decision: {field: {value, confidence, reason, source: "stage@version"}}.
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own contract
+
+    org: Mapped[Org] = relationship(lazy="joined")
+    customer: Mapped[Customer | None] = relationship(lazy="joined")
+
+
+class CaseEvent(Base):
+    """Append-only timeline; each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    seq: Mapped[int] = mapped_column()
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column()
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReferenceCounter(Base):
+    """The last sequence number handed out per reference prefix and day (TS20261122000123)."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column()

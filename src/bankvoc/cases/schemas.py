@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bankvoc.cases.enums import CaseKind, CaseStatus, Channel, Severity
+
+
+class OrgBrief(BaseModel):
+    code: str
+    name: str
+
+
+class CustomerMasked(BaseModel):
+    """Identity as screens and exports show it: masked."""
+
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+
+
+class CaseRead(BaseModel):
+    reference: str
+    kind: CaseKind
+    channel: Channel
+    status: CaseStatus
+    severity: Severity
+    org: OrgBrief
+    product: str | None
+    category: str | None
+    title: str
+    text: str = Field(description="The customer's words with personal data masked")
+    language: str
+    amount: Decimal | None
+    currency: str
+    customer: CustomerMasked | None
+    received_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+    merged_count: int
+    annotations: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseRead]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
+
+
+class EventRead(BaseModel):
+    seq: int
+    type: str
+    at: datetime
+    actor: str | None
+    data: dict[str, Any]
+    hash: str
+
+
+class ChainRead(BaseModel):
+    ok: bool
+    events: int
+    broken_at_seq: int | None
+    reason: str | None
+
+
+class CaseFilters(BaseModel):
+    status: CaseStatus | None = None
+    kind: CaseKind | None = None
+    channel: Channel | None = None
+    severity: Severity | None = None
+    product: str | None = None
+    category: str | None = None
+    org: str | None = Field(default=None, description="Org code: that org and its subtree")
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    q: str | None = Field(default=None, max_length=100, description="Words in title or text")

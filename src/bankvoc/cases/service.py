@@ -1,0 +1,126 @@
+"""Reading cases: detail, filtered cursor-paged lists and the timeline, always org-scoped."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from bankvoc.cases.events import ChainCheck, verify_chain
+from bankvoc.cases.models import Case, CaseEvent
+from bankvoc.cases.schemas import CaseFilters, CaseRead, CustomerMasked, EventRead, OrgBrief
+from bankvoc.core.errors import Invalid, NotFound
+from bankvoc.core.timeutil import ensure_aware
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.models import Org, User
+from bankvoc.orgs.service import Actor
+
+MAX_PAGE = 200
+
+
+def _scoped(actor: Actor) -> Select[tuple[Case]]:
+    return select(Case).where(org_service.in_scope(actor, Case.org_id))
+
+
+def get_case(session: Session, *, actor: Actor, reference: str) -> Case:
+    """A case the actor may see; another branch's case is as good as absent (404, not 403)."""
+    actor.require("case.read")
+    case = session.scalar(_scoped(actor).where(Case.reference == reference))
+    if case is None:
+        raise NotFound(f"no case {reference}", field="reference")
+    return case
+
+
+def _encode_cursor(case: Case) -> str:
+    raw = f"{ensure_aware(case.received_at).isoformat()}|{case.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("malformed cursor", field="cursor") from None
+
+
+def _apply_filters(session: Session, stmt: Select[tuple[Case]], actor: Actor,
+                   filters: CaseFilters) -> Select[tuple[Case]]:
+    for name in ("status", "kind", "channel", "severity", "product", "category"):
+        value = getattr(filters, name)
+        if value is not None:
+            stmt = stmt.where(getattr(Case, name) == str(value))
+    if filters.org:
+        org = session.scalar(select(Org).where(Org.code == filters.org))
+        if org is None or not org_service.org_visible(actor, org):
+            raise NotFound(f"no org {filters.org!r} in your scope", field="org")
+        subtree = select(Org.id).where(Org.path.startswith(org.path, autoescape=True))
+        stmt = stmt.where(Case.org_id.in_(subtree))
+    if filters.received_from:
+        stmt = stmt.where(Case.received_at >= filters.received_from)
+    if filters.received_to:
+        stmt = stmt.where(Case.received_at < filters.received_to)
+    if filters.q:
+        pattern = f"%{filters.q}%"
+        stmt = stmt.where(or_(Case.title.like(pattern), Case.text_masked.like(pattern),
+                              Case.reference == filters.q))
+    return stmt
+
+
+def list_cases(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: CaseFilters,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Case], str | None]:
+    """Newest first; the cursor is the last row's (received_at, id), stable under inserts."""
+    actor.require("case.read")
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    stmt = _apply_filters(session, _scoped(actor), actor, filters)
+    if cursor:
+        at, ident = _decode_cursor(cursor)
+        stmt = stmt.where(or_(Case.received_at < at,
+                              and_(Case.received_at == at, Case.id < ident)))
+    rows = list(session.scalars(
+        stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit + 1)))
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def timeline(session: Session, *, actor: Actor, case: Case) -> list[EventRead]:
+    actor.require("case.read")
+    rows = session.execute(
+        select(CaseEvent, User.username).outerjoin(User, User.id == CaseEvent.actor_user_id)
+        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+    return [EventRead(seq=e.seq, type=e.type, at=e.at, actor=name, data=e.data, hash=e.hash)
+            for e, name in rows]
+
+
+def check_chain(session: Session, *, actor: Actor, case: Case) -> ChainCheck:
+    actor.require("case.read")
+    return verify_chain(session, case_id=case.id)
+
+
+def to_read(case: Case) -> CaseRead:
+    customer = case.customer
+    masked = CustomerMasked(name=customer.name_masked, phone=customer.phone_masked,
+                            id_number=customer.id_number_masked) if customer else None
+    data: dict[str, Any] = {
+        "reference": case.reference, "kind": case.kind, "channel": case.channel,
+        "status": case.status, "severity": case.severity,
+        "org": OrgBrief(code=case.org.code, name=case.org.name), "product": case.product,
+        "category": case.category, "title": case.title, "text": case.text_masked,
+        "language": case.language, "amount": case.amount, "currency": case.currency,
+        "customer": masked, "received_at": case.received_at, "due_at": case.due_at,
+        "closed_at": case.closed_at, "merged_count": case.merged_count,
+        "annotations": case.annotations, "version": case.version,
+        "created_at": case.created_at, "updated_at": case.updated_at,
+    }
+    return CaseRead.model_validate(data)

@@ -1,0 +1,83 @@
+"""The `bankvoc` command. Each feature owns its sub-commands; this file only assembles them."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from bankvoc.core import migrate
+from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
+from bankvoc.core.db import get_engine, reset_engines, unit_of_work
+from bankvoc.core.settings import get_settings, reset_settings
+from bankvoc.demo.cli import demo_app
+from bankvoc.intake.cli import import_command
+from bankvoc.ops import service as ops_service
+from bankvoc.orgs.cli import users_app
+
+app = typer.Typer(help="BankVOC: Voice of the Customer and complaint management.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+app.command("import")(import_command)
+
+
+@app.callback()
+def _root() -> None:
+    configure_logging(get_settings().log_level)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (creates the database and its root org and admin when new)."""
+    engine = get_engine()
+    migrate.upgrade(engine, revision)
+    typer.echo(f"database at {migrate.current_revision(engine)}", err=True)
+
+
+@app.command()
+@handle_errors
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Database in use, migration version and counts."""
+    engine = get_engine()
+    with unit_of_work(engine) as session:
+        info = ops_service.status(session, engine=engine)
+    if as_json:
+        emit_json(info)
+        return
+    for key, value in info.items():
+        typer.echo(f"{key:>15}: {value}")
+
+
+def enable_demo_mode() -> None:
+    os.environ["BANKVOC_DEMO"] = "1"
+    reset_settings()
+    reset_engines()
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Demo keys; pages run as demo admin")]
+    = False,
+) -> None:
+    """Serve the web pages and the API."""
+    import uvicorn
+
+    from bankvoc.api.app import create_app
+
+    if demo:
+        enable_demo_mode()
+    get_settings().check_safe()
+    typer.echo(f"BankVOC on http://{host}:{port}/  (API: /api/v1, docs: /docs)", err=True)
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""What every command shares: one JSON line for scripts, clear errors for people."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from bankvoc.core.errors import BankvocError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """The last line of a --json command: one JSON object on stdout."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, *, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Expected failures end the command with their message and exit code 2, never a trace."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except BankvocError as exc:
+            where = f" ({exc.field})" if exc.field else ""
+            raise fail(f"{exc.message}{where}") from None
+        except FileNotFoundError as exc:
+            raise fail(f"no such file: {exc.filename}") from None
+
+    return wrapper
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Logs go to stderr, so stdout stays clean for --json and JSON Lines."""
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")

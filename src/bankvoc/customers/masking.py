@@ -1,0 +1,75 @@
+"""Normal and display forms of identity fields (phones 138****5678, IDs 110***********1234)."""
+
+from __future__ import annotations
+
+import re
+
+_NON_DIGITS = re.compile(r"[^\d]")
+_ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+
+
+def normalise_phone(raw: str) -> str:
+    digits = _NON_DIGITS.sub("", raw)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+def valid_phone(normalised: str) -> bool:
+    """Mainland mobile (11 digits, 1x) or a landline with area code (0 + 9-11 digits)."""
+    if len(normalised) == 11 and normalised.startswith("1"):
+        return True
+    return normalised.startswith("0") and 10 <= len(normalised) <= 12
+
+
+def normalise_id_number(raw: str) -> str:
+    return re.sub(r"\s", "", raw).upper()
+
+
+def valid_id_number(normalised: str) -> bool:
+    return bool(_ID_NUMBER.match(normalised))
+
+
+def mask_phone(normalised: str) -> str:
+    if len(normalised) < 7:
+        return "*" * len(normalised)
+    return normalised[:3] + "*" * (len(normalised) - 7) + normalised[-4:]
+
+
+def mask_id_number(normalised: str) -> str:
+    if len(normalised) < 8:
+        return "*" * len(normalised)
+    return normalised[:3] + "*" * (len(normalised) - 7) + normalised[-4:]
+
+
+def mask_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        return ""
+    if name.isascii():
+        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
+    return name[0] + "*" * (len(name) - 1)
+
+
+def birth_year(normalised_id: str) -> int | None:
+    """The birth year an ID number carries (18 digits: positions 7-10; 15 digits: 19yy)."""
+    if len(normalised_id) == 18:
+        return int(normalised_id[6:10])
+    if len(normalised_id) == 15:
+        return 1900 + int(normalised_id[6:8])
+    return None
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_checksum_ok(number: str) -> bool:
+    """GB 11643: the 18th character is a mod-11 checksum of the first 17 digits."""
+    number = number.upper()
+    if len(number) == 15:
+        return number.isdigit()
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17]

@@ -1,0 +1,227 @@
+"""Run drafts through the stages and persist them: cases, customers, events, intake records.
+
+The caller owns the transaction; one call is one batch, so a crash loses no half-stored batch
+and a re-run finds every stored row by its (source system, source id).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from bankvoc.cases import references
+from bankvoc.cases.enums import REFERENCE_PREFIX, CaseKind, CaseStatus
+from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
+from bankvoc.cases.models import Case, CaseEvent
+from bankvoc.customers import service as customer_service
+from bankvoc.intake.context import IntakeContext
+from bankvoc.intake.draft import Draft, Outcome
+from bankvoc.intake.models import IntakeRecord
+from bankvoc.intake.stages import PIPELINE, VALIDATE, run_stages
+
+
+def ingest(drafts: list[Draft], ctx: IntakeContext) -> list[Draft]:
+    """Validate, understand and store a batch; returns the drafts with their outcomes."""
+    ctx.start_batch()
+    run_stages(drafts, ctx, (VALIDATE,))
+    for part in split_by_source(drafts):
+        ctx.start_batch()
+        run_stages(part, ctx, PIPELINE[1:])
+        persist(part, ctx)
+    attach_references(drafts, ctx)
+    return drafts
+
+
+def split_by_source(drafts: list[Draft]) -> Iterator[list[Draft]]:
+    """Cut the batch wherever a source id comes back with other content, so the later version
+    is applied as an update after the earlier one is stored."""
+    part: list[Draft] = []
+    seen: dict[tuple[str, str], str] = {}
+    for draft in drafts:
+        if not draft.rejected:
+            key = (draft.source_system, draft.source_id)
+            if key in seen and seen[key] != draft.content_hash:
+                yield part
+                part, seen = [], {}
+            seen[key] = draft.content_hash
+        part.append(draft)
+    if part:
+        yield part
+
+
+def persist(drafts: list[Draft], ctx: IntakeContext) -> None:
+    new = [d for d in drafts if d.outcome == Outcome.NEW and not d.rejected]
+    merged = [d for d in drafts if d.outcome == Outcome.MERGED]
+    updated = [d for d in drafts if d.outcome == Outcome.UPDATED]
+    _create_customers(new + merged, ctx)
+    _insert_cases(new, merged, ctx)
+    for draft in merged:
+        target = draft.merge_into_draft
+        draft.case_id = draft.merge_into_case_id or (target.case_id if target else None)
+    _count_merges_into_stored_cases(merged, ctx)
+    changes = {id(d): _apply_update(d, ctx) for d in updated}
+    _append_events(drafts, changes, ctx)
+    _write_intake_records(new + merged, updated, ctx)
+    for draft in drafts:
+        if draft.outcome == Outcome.UNCHANGED:
+            target = draft.merge_into_draft
+            draft.case_id = draft.existing_case_id or (target.case_id if target else None)
+
+
+def _create_customers(drafts: list[Draft], ctx: IntakeContext) -> None:
+    unknown = {}
+    for d in drafts:
+        if d.customer_id is None and d.identity is not None and d.customer_key:
+            unknown.setdefault(d.customer_key, d.identity)
+    ids = customer_service.create_customers(ctx.session, identities=list(unknown.values()))
+    created = dict(zip(unknown, ids, strict=True))
+    for d in drafts:
+        if d.customer_id is None and d.customer_key in created:
+            d.customer_id = created[d.customer_key]
+
+
+def _insert_cases(new: list[Draft], merged: list[Draft], ctx: IntakeContext) -> None:
+    if not new:
+        return
+    _assign_references(new, ctx)
+    merges_into = Counter(id(d.merge_into_draft) for d in merged if d.merge_into_draft)
+    rows = [_case_row(d, merges_into[id(d)], ctx) for d in new]
+    result = ctx.session.execute(
+        insert(Case).returning(Case.id, sort_by_parameter_order=True), rows)
+    for draft, (case_id,) in zip(new, result, strict=True):
+        draft.case_id = case_id
+
+
+def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
+    groups: dict[tuple[str, str], list[Draft]] = {}
+    for d in new:
+        assert d.received_at is not None
+        day = d.received_at.astimezone(ctx.settings.tz).strftime("%Y%m%d")
+        groups.setdefault((REFERENCE_PREFIX[CaseKind(d.kind)], day), []).append(d)
+    for (prefix, day), members in groups.items():
+        first = references.reserve(ctx.session, prefix=prefix, day=day, count=len(members))
+        for offset, d in enumerate(members):
+            d.reference = references.format_reference(prefix, day, first + offset)
+
+
+def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]:
+    assert d.org_id is not None and d.received_at is not None
+    return {
+        "reference": d.reference, "kind": d.kind, "channel": d.channel,
+        "status": CaseStatus.received.value, "severity": d.severity, "org_id": d.org_id,
+        "customer_id": d.customer_id, "product": d.product, "category": d.category,
+        "title": d.title, "text_masked": d.text_masked, "text_enc": d.text_enc,
+        "text_hash": d.text_hash, "language": d.language, "amount": d.amount, "currency": "CNY",
+        "received_at": d.received_at, "due_at": d.due_at, "source_system": d.source_system,
+        "source_id": d.source_id, "merged_count": merged_count,
+        "annotations": {k: a.as_dict() for k, a in d.annotations.items()},
+        "created_at": ctx.now, "updated_at": ctx.now, "version": 1,
+    }
+
+
+def _count_merges_into_stored_cases(merged: list[Draft], ctx: IntakeContext) -> None:
+    counts = Counter(d.merge_into_case_id for d in merged if d.merge_into_case_id)
+    if not counts:
+        return
+    table = Case.__table__
+    ctx.session.connection().execute(
+        update(table).where(table.c.id == bindparam("target"))
+        .values(merged_count=table.c.merged_count + bindparam("n"),
+                version=table.c.version + 1, updated_at=bindparam("now")),
+        [{"target": cid, "n": n, "now": ctx.now} for cid, n in counts.items()],
+    )
+
+
+# Fields a corrected source row may change, and how to read them off a draft.
+_UPDATABLE = ("kind", "channel", "received_at", "amount", "org_id", "product", "category",
+              "severity", "title", "text_hash")
+
+
+def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
+    """Bring a stored case in line with its corrected source row; returns what changed."""
+    case = ctx.session.get(Case, draft.existing_case_id)
+    assert case is not None
+    changed: dict[str, Any] = {}
+    assert draft.data is not None
+    for name in _UPDATABLE:
+        if name == "received_at" and draft.data.received_at is None:
+            continue  # a row without a receipt time keeps the one first stored
+        new_value = getattr(draft, name)
+        if getattr(case, name) != new_value:
+            changed[name] = str(new_value) if new_value is not None else None
+            setattr(case, name, new_value)
+    if "text_hash" in changed:
+        case.text_masked, case.text_enc = draft.text_masked, draft.text_enc
+        case.language = draft.language
+        changed.pop("text_hash")
+        changed["text"] = draft.text_masked[:500]
+    case.annotations = {**case.annotations, **{k: a.as_dict() for k, a in draft.annotations.items()}}
+    draft.case_id = case.id
+    ctx.session.flush()
+    return changed
+
+
+def _append_events(drafts: list[Draft], changes: dict[int, dict[str, Any]],
+                   ctx: IntakeContext) -> None:
+    stored = {d.case_id for d in drafts
+              if d.outcome in (Outcome.MERGED, Outcome.UPDATED) and d.case_id is not None}
+    tips = chain_tips(ctx.session, case_ids=stored)
+    rows = []
+    for d in drafts:
+        if d.rejected or d.outcome == Outcome.UNCHANGED or d.case_id is None:
+            continue
+        seq, prev = tips.get(d.case_id, (0, GENESIS_HASH))
+        kind, at, data = _event_for(d, changes.get(id(d), {}), ctx)
+        row = event_row(case_id=d.case_id, seq=seq + 1, type=kind, at=at,
+                        actor_user_id=ctx.actor.user_id, data=data, prev_hash=prev)
+        tips[d.case_id] = (seq + 1, row["hash"])
+        rows.append(row)
+    if rows:
+        ctx.session.execute(insert(CaseEvent), rows)
+
+
+def _event_for(d: Draft, changed: dict[str, Any],
+               ctx: IntakeContext) -> tuple[str, Any, dict[str, Any]]:
+    source = {"source_system": d.source_system, "source_id": d.source_id}
+    if d.outcome == Outcome.NEW:
+        return "received", d.received_at, {
+            **source, "kind": d.kind, "channel": d.channel, "row": d.row,
+            "decisions": {k: a.as_dict() for k, a in d.annotations.items()},
+        }
+    if d.outcome == Outcome.MERGED:
+        return "merged", d.received_at, {
+            **source, "channel": d.channel, "row": d.row,
+            "received_at": d.received_at.isoformat() if d.received_at else None,
+            "text": d.text_masked[:500],
+        }
+    return "source_updated", ctx.now, {**source, "row": d.row, "changed": changed}
+
+
+def _write_intake_records(stored: list[Draft], updated: list[Draft], ctx: IntakeContext) -> None:
+    if stored:
+        ctx.session.execute(insert(IntakeRecord), [
+            {"source_system": d.source_system, "source_id": d.source_id,
+             "content_hash": d.content_hash, "case_id": d.case_id, "outcome": d.outcome,
+             "created_at": ctx.now, "updated_at": ctx.now}
+            for d in stored
+        ])
+    for d in updated:
+        ctx.session.execute(
+            update(IntakeRecord)
+            .where(IntakeRecord.source_system == d.source_system,
+                   IntakeRecord.source_id == d.source_id)
+            .values(content_hash=d.content_hash, updated_at=ctx.now))
+
+
+def attach_references(drafts: list[Draft], ctx: IntakeContext) -> None:
+    missing = {d.case_id for d in drafts if d.reference is None and d.case_id is not None}
+    if not missing:
+        return
+    found = dict(ctx.session.execute(
+        select(Case.id, Case.reference).where(Case.id.in_(missing))).tuples().all())
+    for d in drafts:
+        if d.reference is None and d.case_id is not None:
+            d.reference = found.get(d.case_id)

@@ -1,0 +1,139 @@
+"""What a case looks like on the way in (API body, file row after header mapping) and out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bankvoc.cases.enums import CaseKind, Channel, Severity
+from bankvoc.customers import masking
+from bankvoc.intake import parsing
+from bankvoc.intake.vocab import CHANNEL_WORDS, KIND_WORDS, SEVERITY_WORDS
+
+# Hard ceiling for the schema; the configured limit (BANKVOC_TEXT_MAX_CHARS) is checked on top.
+TEXT_HARD_LIMIT = 200_000
+
+def _from_words(words: dict[str, Any], enum: type, value: Any, what: str) -> Any:
+    if isinstance(value, enum):
+        return value
+    text = parsing.clean_text(value)
+    try:
+        return enum(text.lower())
+    except ValueError:
+        pass
+    found = words.get(text.lower()) or words.get(text)
+    if found is None:
+        allowed = ", ".join(e.value for e in enum)  # type: ignore[attr-defined]
+        raise ValueError(f"unknown {what} {text!r}; use one of {allowed} or its Chinese name")
+    return found
+
+
+class CaseCreate(BaseModel):
+    """A case to register. Field names are the canonical names file headers map to."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    text: str = Field(min_length=1, max_length=TEXT_HARD_LIMIT,
+                      description="What the customer said or wrote")
+    kind: CaseKind = CaseKind.complaint
+    channel: Channel | None = None
+    received_at: datetime | None = Field(
+        default=None, description="When the bank received it; local time if no zone is given")
+    title: str | None = Field(default=None, max_length=200)
+    customer_name: str | None = Field(default=None, max_length=100)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    customer_id_number: str | None = Field(default=None, max_length=40)
+    amount: Decimal | None = Field(default=None, description="Amount involved, CNY")
+    org: str | None = Field(default=None, max_length=200,
+                            description="Code or name of the org the case belongs to")
+    product: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    severity: Severity | None = None
+    source_system: str | None = Field(default=None, max_length=64)
+    source_id: str | None = Field(default=None, max_length=128)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        return _from_words(KIND_WORDS, CaseKind, value, "kind") if value not in (None, "") \
+            else CaseKind.complaint
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel(cls, value: Any) -> Any:
+        return None if value in (None, "") else _from_words(CHANNEL_WORDS, Channel, value,
+                                                            "channel")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> Any:
+        return None if value in (None, "") else _from_words(SEVERITY_WORDS, Severity, value,
+                                                            "severity")
+
+    @field_validator("received_at", mode="before")
+    @classmethod
+    def _received_at(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        try:
+            return parsing.parse_datetime(value)
+        except parsing.ParseError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        try:
+            return parsing.parse_amount(value)
+        except parsing.ParseError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("customer_phone", mode="before")
+    @classmethod
+    def _phone(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        phone = masking.normalise_phone(parsing.clean_text(value))
+        if not masking.valid_phone(phone):
+            raise ValueError("is not a mainland mobile (11 digits) or landline number")
+        return phone
+
+    @field_validator("customer_id_number", mode="before")
+    @classmethod
+    def _id_number(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        number = masking.normalise_id_number(parsing.clean_text(value))
+        if not masking.valid_id_number(number):
+            raise ValueError("is not an 18-digit (or 15-digit) ID number")
+        if not masking.id_checksum_ok(number):
+            raise ValueError("fails the ID number checksum")
+        return number
+
+    @field_validator("text", "title", "customer_name", "org", "product", "category",
+                     "source_system", "source_id", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str | int | float | Decimal) and not isinstance(value, bool):
+            return parsing.clean_text(value) or None
+        return value
+
+
+CANONICAL_FIELDS: tuple[str, ...] = tuple(CaseCreate.model_fields)
+
+
+class IntakeOutcome(BaseModel):
+    """What became of one submitted record."""
+
+    row: int
+    outcome: str = Field(description="accepted | merged | updated | unchanged | rejected")
+    reference: str | None = None
+    field: str | None = None
+    reason: str | None = None

@@ -1,0 +1,84 @@
+"""Registering cases: one record from the API, or many from a bulk request or a file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bankvoc.core.settings import get_settings
+from bankvoc.core.timeutil import utcnow
+from bankvoc.customers.service import current_keyring
+from bankvoc.intake.context import IntakeContext, OrgDirectory
+from bankvoc.intake.draft import Draft, new_draft
+from bankvoc.intake.models import IntakeRecord
+from bankvoc.intake.pipeline import ingest
+from bankvoc.intake.schemas import CaseCreate
+from bankvoc.nlp.keywords import TaxonomyClassifiers
+from bankvoc.nlp.taxonomy import load_taxonomy
+from bankvoc.orgs.service import Actor
+
+_classifiers: dict[str, TaxonomyClassifiers] = {}
+
+
+def build_context(
+    session: Session,
+    *,
+    actor: Actor,
+    source_system: str,
+    default_channel: str | None = None,
+    implicit_source_id: str = "content",
+) -> IntakeContext:
+    settings = get_settings()
+    taxonomy = load_taxonomy()
+    if taxonomy.version not in _classifiers:
+        _classifiers[taxonomy.version] = TaxonomyClassifiers.from_taxonomy(taxonomy)
+    return IntakeContext(
+        session=session, actor=actor, settings=settings, ring=current_keyring(),
+        taxonomy=taxonomy, classifiers=_classifiers[taxonomy.version],
+        orgs=OrgDirectory(session), now=utcnow(), source_system=source_system,
+        default_channel=default_channel, implicit_source_id=implicit_source_id,
+    )
+
+
+def register_case(
+    session: Session,
+    *,
+    actor: Actor,
+    data: CaseCreate,
+    idempotency_key: str | None = None,
+) -> Draft:
+    """Register one case. A repeat of the same source id or idempotency key changes nothing."""
+    actor.require("case.create")
+    if idempotency_key and not data.source_id:
+        data = data.model_copy(update={"source_id": f"idem:{actor.user_id}:{idempotency_key}",
+                                       "source_system": data.source_system or "api"})
+    ctx = build_context(session, actor=actor, source_system="api", implicit_source_id="unique")
+    draft = new_draft(1, data.model_dump(mode="json", exclude_none=True))
+    draft.data = data
+    return ingest([draft], ctx)[0]
+
+
+def register_many(
+    session: Session,
+    *,
+    actor: Actor,
+    records: Sequence[tuple[int, dict[str, Any]]],
+    source_system: str,
+    default_channel: str | None = None,
+    implicit_source_id: str = "content",
+    ctx: IntakeContext | None = None,
+) -> list[Draft]:
+    """Register a batch of raw records (row number, canonical field -> value)."""
+    actor.require("case.create")
+    ctx = ctx or build_context(session, actor=actor, source_system=source_system,
+                               default_channel=default_channel,
+                               implicit_source_id=implicit_source_id)
+    ctx.session, ctx.now = session, utcnow()
+    return ingest([new_draft(row, raw) for row, raw in records], ctx)
+
+
+def count_records(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(IntakeRecord)) or 0

@@ -1,0 +1,312 @@
+"""The intake pipeline's stages: plain functions `stage(draft, ctx) -> draft`.
+
+Each stage declares the draft fields it sets; its decisions carry value, confidence, reason and
+`stage@version`. Stages that need the database declare a `prefetch` that loads what the whole
+batch needs in a few queries, so a stage itself never queries row by row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import select, tuple_
+
+from bankvoc.cases.enums import OPEN_STATUSES, Channel
+from bankvoc.cases.models import Case
+from bankvoc.core.timeutil import as_utc
+from bankvoc.customers import service as customer_service
+from bankvoc.intake.context import IntakeContext
+from bankvoc.intake.draft import Annotation, Draft, Outcome
+from bankvoc.intake.models import IntakeRecord
+from bankvoc.intake.schemas import CaseCreate
+from bankvoc.nlp import grading, keywords, pii, text
+from bankvoc.sla import service as sla_service
+
+StageFn = Callable[[Draft, IntakeContext], Draft]
+Prefetch = Callable[[list[Draft], IntakeContext], None]
+
+# Received-at times a little ahead of our clock are accepted (clock skew between systems).
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    version: int
+    sets: tuple[str, ...]
+    run: StageFn
+    prefetch: Prefetch | None = None
+    # Which drafts it works on; all stages skip rejected and unchanged ones.
+    outcomes: frozenset[str] = frozenset({Outcome.NEW, Outcome.MERGED, Outcome.UPDATED})
+
+    @property
+    def source(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    error = exc.errors()[0]
+    field_name = ".".join(str(p) for p in error["loc"]) or "row"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "is not a known field"
+    return field_name, message
+
+
+def validate(draft: Draft, ctx: IntakeContext) -> Draft:
+    if draft.data is None:
+        try:
+            draft.data = CaseCreate.model_validate(draft.raw)
+        except ValidationError as exc:
+            draft.reject(*_first_error(exc))
+            return draft
+    data = draft.data
+    if len(data.text) > ctx.settings.text_max_chars:
+        draft.reject("text", f"is longer than {ctx.settings.text_max_chars} characters")
+        return draft
+    received = as_utc(data.received_at, ctx.settings.tz) if data.received_at else ctx.now
+    if received > ctx.now + FUTURE_TOLERANCE:
+        draft.reject("received_at", "is in the future")
+        return draft
+    draft.received_at = received
+    draft.kind = data.kind.value
+    draft.channel = (data.channel.value if data.channel else ctx.default_channel
+                     or Channel.other.value)
+    draft.amount = data.amount
+    draft.source_system = data.source_system or ctx.source_system
+    if data.source_id:
+        draft.source_id = data.source_id
+    elif ctx.implicit_source_id == "content":
+        draft.source_id = f"sha256:{draft.content_hash[:40]}"
+    else:
+        draft.source_id = f"uuid:{uuid.uuid4().hex}"
+    if data.org:
+        org = ctx.orgs.find(data.org)
+        if org is None:
+            draft.reject("org", f"unknown org {data.org!r}")
+            return draft
+        if not org.path.startswith(ctx.actor.org_path):
+            draft.reject("org", f"org {data.org!r} is outside your scope")
+            return draft
+        draft.org_id = org.id
+    else:
+        draft.org_id = ctx.actor.org_id
+    return draft
+
+
+# --- match the source row: idempotency on (source system, source id) ---------------------------
+
+def _prefetch_sources(batch: list[Draft], ctx: IntakeContext) -> None:
+    keys = list({(d.source_system, d.source_id) for d in batch if not d.done})
+    for start in range(0, len(keys), 400):
+        chunk = keys[start:start + 400]
+        rows = ctx.session.execute(
+            select(IntakeRecord.source_system, IntakeRecord.source_id,
+                   IntakeRecord.content_hash, IntakeRecord.case_id)
+            .where(tuple_(IntakeRecord.source_system, IntakeRecord.source_id).in_(chunk))
+        )
+        for system, source_id, content_hash, case_id in rows:
+            ctx.known_sources[(system, source_id)] = (content_hash, case_id)
+
+
+def match_source(draft: Draft, ctx: IntakeContext) -> Draft:
+    key = (draft.source_system, draft.source_id)
+    earlier = ctx.batch_sources.get(key)
+    if earlier is not None:
+        # Batches never hold one source id twice with different content (see `split_batch`),
+        # so a repeat here is the same row again.
+        draft.outcome = Outcome.UNCHANGED
+        draft.merge_into_draft = earlier
+        return draft
+    ctx.batch_sources[key] = draft
+    known = ctx.known_sources.get(key)
+    if known is not None:
+        stored_hash, case_id = known
+        draft.existing_case_id = case_id
+        draft.outcome = Outcome.UNCHANGED if stored_hash == draft.content_hash else Outcome.UPDATED
+    return draft
+
+
+# --- normalise and protect personal data -------------------------------------------------------
+
+def normalise(draft: Draft, ctx: IntakeContext) -> Draft:
+    assert draft.data is not None
+    draft.text = text.tidy(draft.data.text)
+    draft.title = draft.data.title or text.title_from(draft.text)
+    draft.language = text.language(draft.text)
+    draft.text_hash = text.content_key(draft.text)
+    return draft
+
+
+def protect_pii(draft: Draft, ctx: IntakeContext) -> Draft:
+    assert draft.data is not None
+    data = draft.data
+    if data.customer_name or data.customer_phone or data.customer_id_number:
+        draft.identity = customer_service.protect_identity(
+            ctx.ring, name=data.customer_name, phone=data.customer_phone,
+            id_number=data.customer_id_number)
+    spans = pii.find_pii(draft.text)
+    draft.text_masked = pii.mask_text(draft.text, spans)
+    draft.title = pii.mask_text(draft.title)
+    draft.text_enc = ctx.ring.encrypt(draft.text, field="case_text")
+    if spans:
+        draft.annotate("pii", Annotation(sorted({s.type for s in spans}), 0.9,
+                                         f"{len(spans)} span(s) masked", PROTECT_PII.source))
+    return draft
+
+
+# --- customer and duplicates -----------------------------------------------------------------
+
+def _prefetch_customers(batch: list[Draft], ctx: IntakeContext) -> None:
+    indexes = set()
+    for d in batch:
+        if d.identity is not None and not d.done:
+            indexes.update(i for i in (d.identity.id_number_bidx, d.identity.phone_bidx) if i)
+    ctx.customers.update(customer_service.ids_by_blind_index(ctx.session, indexes=indexes))
+
+
+def resolve_customer(draft: Draft, ctx: IntakeContext) -> Draft:
+    identity = draft.identity
+    if identity is None:
+        return draft
+    draft.customer_key = identity.key
+    for index in (identity.id_number_bidx, identity.phone_bidx):
+        if index and index in ctx.customers:
+            draft.customer_id = ctx.customers[index]
+            break
+    return draft
+
+
+def _prefetch_open_cases(batch: list[Draft], ctx: IntakeContext) -> None:
+    candidates = [d for d in batch if d.customer_id is not None and d.outcome == Outcome.NEW]
+    if not candidates:
+        return
+    window = timedelta(days=ctx.settings.dedupe_window_days)
+    earliest = min(d.received_at for d in candidates if d.received_at) - window
+    customer_ids = list({d.customer_id for d in candidates})
+    hashes = {d.text_hash for d in candidates}
+    for start in range(0, len(customer_ids), 400):
+        rows = ctx.session.execute(
+            select(Case.id, Case.customer_id, Case.text_hash, Case.received_at).where(
+                Case.customer_id.in_(customer_ids[start:start + 400]),
+                Case.status.in_([s.value for s in OPEN_STATUSES]),
+                Case.received_at >= earliest,
+            )
+        )
+        for case_id, customer_id, text_hash, received_at in rows:
+            if text_hash in hashes:
+                ctx.open_cases[(customer_id, text_hash)] = (case_id, received_at)
+
+
+def dedupe(draft: Draft, ctx: IntakeContext) -> Draft:
+    """Same customer, same words, an open case within the window: attach, never duplicate."""
+    if draft.outcome != Outcome.NEW or draft.customer_key is None:
+        return draft
+    assert draft.received_at is not None
+    window = timedelta(days=ctx.settings.dedupe_window_days)
+    if draft.customer_id is not None:
+        found = ctx.open_cases.get((draft.customer_id, draft.text_hash))
+        if found is not None and abs(draft.received_at - found[1]) <= window:
+            draft.outcome = Outcome.MERGED
+            draft.merge_into_case_id = found[0]
+            return draft
+    key = (draft.customer_key, draft.text_hash)
+    earlier = ctx.batch_new_cases.get(key)
+    if earlier is not None and earlier.received_at is not None \
+            and abs(draft.received_at - earlier.received_at) <= window:
+        draft.outcome = Outcome.MERGED
+        draft.merge_into_draft = earlier
+        return draft
+    ctx.batch_new_cases[key] = draft
+    return draft
+
+
+# --- understand: classify and grade ------------------------------------------------------------
+
+def classify(draft: Draft, ctx: IntakeContext) -> Draft:
+    assert draft.data is not None
+    for dimension, given in (("product", draft.data.product), ("category", draft.data.category)):
+        term = ctx.taxonomy.find(dimension, given) if given else None
+        if term is not None:
+            annotation = Annotation(term.code, 1.0, "given in the source record", "input")
+        else:
+            classifier = getattr(ctx.classifiers, dimension)
+            prediction = classifier.predict(draft.text)
+            reason = ("keywords: " + ", ".join(prediction.words) if prediction.words
+                      else "no keyword matched")
+            if given:
+                reason += f"; source value {given!r} is not in the taxonomy"
+            annotation = Annotation(prediction.code, prediction.confidence, reason,
+                                    f"keywords@{keywords.VERSION}")
+        setattr(draft, dimension, annotation.value)
+        draft.annotate(dimension, annotation)
+    return draft
+
+
+def grade(draft: Draft, ctx: IntakeContext) -> Draft:
+    assert draft.data is not None
+    if draft.data.severity is not None:
+        draft.severity = draft.data.severity.value
+        draft.annotate("severity", Annotation(draft.severity, 1.0, "given in the source record",
+                                              "input"))
+        return draft
+    result = grading.grade(draft.text, amount=draft.amount, rules=ctx.grading_rules)
+    draft.severity = result.severity
+    draft.annotate("severity", Annotation(
+        result.severity, 0.8 if result.reasons else 0.6,
+        "; ".join(result.reasons) or "no aggravating factor", f"grading@{grading.VERSION}"))
+    return draft
+
+
+# --- route and deadlines -----------------------------------------------------------------------
+
+def route(draft: Draft, ctx: IntakeContext) -> Draft:
+    """Working default: the case is handled by the org it belongs to."""
+    draft.annotate("org", Annotation(draft.org_id, 1.0, "handled where it belongs", ROUTE.source))
+    return draft
+
+
+def set_sla(draft: Draft, ctx: IntakeContext) -> Draft:
+    assert draft.received_at is not None
+    draft.due_at = sla_service.decision_due(draft.kind, draft.received_at, ctx.settings.tz)
+    return draft
+
+
+NEW_ONLY = frozenset({Outcome.NEW})
+NEW_OR_UPDATED = frozenset({Outcome.NEW, Outcome.UPDATED})
+
+VALIDATE = Stage("validate", 1, ("kind", "channel", "received_at", "amount", "org_id",
+                                 "source_system", "source_id"), validate)
+MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_source,
+                     prefetch=_prefetch_sources)
+NORMALISE = Stage("normalise", 1, ("text", "title", "language", "text_hash"), normalise)
+PROTECT_PII = Stage("protect_pii", 1, ("identity", "text_masked", "text_enc"), protect_pii)
+RESOLVE_CUSTOMER = Stage("resolve_customer", 1, ("customer_id", "customer_key"),
+                         resolve_customer, prefetch=_prefetch_customers)
+DEDUPE = Stage("dedupe", 1, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
+               prefetch=_prefetch_open_cases, outcomes=NEW_ONLY)
+CLASSIFY = Stage("classify", 1, ("product", "category"), classify, outcomes=NEW_OR_UPDATED)
+GRADE = Stage("grade", 1, ("severity",), grade, outcomes=NEW_OR_UPDATED)
+ROUTE = Stage("route", 1, ("org_id",), route, outcomes=NEW_ONLY)
+SET_SLA = Stage("set_sla", 1, ("due_at",), set_sla, outcomes=NEW_ONLY)
+
+PIPELINE: tuple[Stage, ...] = (VALIDATE, MATCH_SOURCE, NORMALISE, PROTECT_PII, RESOLVE_CUSTOMER,
+                               DEDUPE, CLASSIFY, GRADE, ROUTE, SET_SLA)
+
+
+def run_stages(batch: list[Draft], ctx: IntakeContext,
+               stages: tuple[Stage, ...] = PIPELINE) -> None:
+    """Run each stage over the whole batch in turn (so look-ups are made once per batch)."""
+    for stage in stages:
+        if stage.prefetch is not None:
+            stage.prefetch(batch, ctx)
+        for draft in batch:
+            if not draft.done and draft.outcome in stage.outcomes:
+                stage.run(draft, ctx)
+

@@ -1,0 +1,34 @@
+"""Text normal forms used for hashing, language detection and titles."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_HASH_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def tidy(text: str) -> str:
+    """Trim and fold runs of white space; keeps the customer's words as written."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def content_key(text: str) -> str:
+    """Same words, same key: width, case, spaces and punctuation do not matter."""
+    folded = _HASH_NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
+    return hashlib.sha256(folded.encode()).hexdigest()
+
+
+def language(text: str) -> str:
+    sample = text[:400]
+    cjk = len(_CJK.findall(sample))
+    letters = sum(ch.isalpha() for ch in sample)
+    return "zh" if letters and cjk / letters > 0.2 else "en"
+
+
+def title_from(text: str, limit: int = 40) -> str:
+    first = re.split(r"[。！？!?\n]", text, maxsplit=1)[0].strip() or text.strip()
+    return first if len(first) <= limit else first[: limit - 1] + "…"

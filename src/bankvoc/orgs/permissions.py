@@ -1,0 +1,23 @@
+"""Who may do what: one table, checked by `require`. Data scope (which orgs) is `scope.py`'s job."""
+
+from __future__ import annotations
+
+from bankvoc.orgs.enums import Role
+
+ALL_ROLES = frozenset(Role)
+CASE_WORKERS = frozenset({Role.admin, Role.cpo, Role.handler, Role.team_lead, Role.agent,
+                          Role.branch_manager})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "case.read": ALL_ROLES,
+    "case.create": CASE_WORKERS,
+    "case.import": frozenset({Role.admin, Role.cpo, Role.handler, Role.team_lead}),
+    "pii.read": frozenset({Role.admin, Role.cpo, Role.handler}),
+    "org.read": ALL_ROLES,
+    "org.manage": frozenset({Role.admin}),
+    "user.manage": frozenset({Role.admin}),
+}
+
+
+def allowed(roles: frozenset[str], permission: str) -> bool:
+    return bool(roles & PERMISSIONS[permission])

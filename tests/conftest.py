@@ -1,0 +1,192 @@
+"""Shared fixtures: every database test runs on SQLite and, when reachable, on PostgreSQL.
+
+Service tests run inside a transaction rolled back at the end (`session`); tests of crashes,
+subprocesses and the browser use a fresh database instead (`fresh_db_url`).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bankvoc.core import migrate
+from bankvoc.core.db import build_engine, reset_engines
+from bankvoc.core.settings import reset_settings
+
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+TEST_PII_KEY = "t1:" + base64.b64encode(b"test-pii-key-32-bytes-long-00000").decode()
+PG_ADMIN_URL = os.environ.get("BANKVOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("BANKVOC_TEST_REQUIRE_PG") == "1"
+
+
+def _set_test_environment() -> None:
+    for name in list(os.environ):
+        if name.startswith("BANKVOC_") and not name.startswith("BANKVOC_TEST_"):
+            del os.environ[name]
+    os.environ["BANKVOC_SECRET_KEY"] = TEST_SECRET
+    os.environ["BANKVOC_PII_KEY"] = TEST_PII_KEY
+    reset_settings()
+    reset_engines()
+
+
+_set_test_environment()
+
+
+@pytest.fixture(autouse=True)
+def _clean_settings() -> Iterator[None]:
+    yield
+    reset_settings()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
+                               connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def make_pg_database(name: str) -> str:
+    """A brand-new PostgreSQL database (dropped first if left over); returns its URL."""
+    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _backend_url(backend: str, directory: Path, name: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{directory / (name + '.db')}"
+    if not _pg_reachable():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required but not reachable at {PG_ADMIN_URL}")
+        pytest.skip("PostgreSQL not reachable")
+    return make_pg_database(f"bankvoc_{name}_{_worker()}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One migrated database per backend and test worker, shared by rolled-back tests."""
+    url = _backend_url(backend, tmp_path_factory.mktemp("db"), "shared")
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(migrated_engine: Engine) -> Iterator[Connection]:
+    with migrated_engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """Sessions whose commits become savepoints of the test's transaction."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def fresh_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty, migrated database of its own, for tests that commit for real."""
+    name = "t" + str(abs(hash(request.node.nodeid)) % 10**8)
+    url = _backend_url(backend, tmp_path, name)
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+# --- org tree, users and clients -------------------------------------------------------------
+
+@dataclass
+class World:
+    """A small bank: head office, two branches with outlets, a phone-banking centre."""
+
+    session: Session
+    tokens: dict[str, str]
+
+    def actor(self, username: str):  # type: ignore[no-untyped-def]
+        from bankvoc.orgs import service
+
+        return service.actor_for(service.get_user(self.session, username=username))
+
+
+def build_world(session: Session) -> World:
+    from bankvoc.orgs import service
+    from bankvoc.orgs.enums import OrgKind
+
+    root = service.get_org_by_code(session, code="HQ")
+    bj = service.create_org(session, code="BJ", name="北京分行", kind=OrgKind.branch, parent=root)
+    bj1 = service.create_org(session, code="BJ01", name="北京海淀支行", kind=OrgKind.outlet,
+                             parent=bj)
+    sh = service.create_org(session, code="SH", name="上海分行", kind=OrgKind.branch, parent=root)
+    service.create_org(session, code="SH01", name="上海浦东支行", kind=OrgKind.outlet, parent=sh)
+    service.create_org(session, code="PBC", name="电话银行中心", kind=OrgKind.centre, parent=root)
+    users = {
+        "hq_admin": (root, ["admin"]), "bj_handler": (bj, ["handler"]),
+        "bj1_agent": (bj1, ["agent"]), "sh_handler": (sh, ["handler"]),
+        "hq_analyst": (root, ["analyst"]),
+    }
+    tokens = {}
+    for name, (org, roles) in users.items():
+        user = service.create_user(session, username=name, display_name=name, org=org,
+                                   roles=roles)
+        tokens[name] = service.issue_token(session, user=user)
+    session.flush()
+    return World(session=session, tokens=tokens)
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    return build_world(session)
+
+
+@pytest.fixture
+def client(sessions: sessionmaker[Session], world: World) -> Iterator[TestClient]:
+    from bankvoc.api.app import create_app
+
+    world.session.commit()  # a savepoint: the API's own sessions see the world
+    app = create_app(sessions=sessions)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def auth(world: World, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.tokens[username]}"}
