@@ -221,7 +221,7 @@ def attach_references(drafts: list[Draft], ctx: IntakeContext) -> None:
     if not missing:
         return
     found = dict(ctx.session.execute(
-        select(Case.id, Case.reference).where(Case.id.in_(missing))).tuples().all())
+        select(Case.id, Case.reference).where(Case.id.in_(missing))).all())
     for d in drafts:
         if d.reference is None and d.case_id is not None:
             d.reference = found.get(d.case_id)

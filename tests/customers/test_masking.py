@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from bankvoc.customers import masking
+
+
+class TestNormalisePhone:
+    @pytest.mark.parametrize("raw", ["138 1234 5678", "+86 138-1234-5678", "8613812345678"])
+    def test_strips_spaces_dashes_and_country_code(self, raw: str) -> None:
+        assert masking.normalise_phone(raw) == "13812345678"
+
+
+class TestValidPhone:
+    @pytest.mark.parametrize("number", ["13812345678", "01062345678", "075512345678"])
+    def test_accepts_mobiles_and_landlines(self, number: str) -> None:
+        assert masking.valid_phone(number)
+
+    @pytest.mark.parametrize("number", ["1381234567", "95533", "23812345678"])
+    def test_refuses_other_numbers(self, number: str) -> None:
+        assert not masking.valid_phone(number)
+
+
+class TestMasks:
+    def test_phone_shows_first_three_and_last_four(self) -> None:
+        assert masking.mask_phone("13812345678") == "138****5678"
+
+    def test_id_number_shows_first_three_and_last_four(self) -> None:
+        assert masking.mask_id_number("11010519491231002X") == "110***********002X"
+
+    def test_chinese_name_keeps_the_surname(self) -> None:
+        assert masking.mask_name("欧阳娜娜") == "欧***"
+
+    def test_english_name_keeps_initials(self) -> None:
+        assert masking.mask_name("John Smith") == "J*** S****"
+
+
+class TestIdChecksum:
+    def test_accepts_a_valid_number(self) -> None:
+        assert masking.id_checksum_ok("11010519491231002X")
+
+    def test_refuses_a_wrong_check_character(self) -> None:
+        assert not masking.id_checksum_ok("110105194912310021")
+
+    def test_birth_year_comes_from_the_number(self) -> None:
+        assert masking.birth_year("11010519491231002X") == 1949

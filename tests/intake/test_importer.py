@@ -1,0 +1,197 @@
+"""Bulk import of whole files: formats, encodings, rejects, re-runs and a killed run resumed."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import Engine, func, select
+
+from bankvoc.cases.models import Case
+from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.intake.importer import import_file
+from bankvoc.intake.models import IntakeRecord
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.service import Actor
+from tests.conftest import TEST_PII_KEY, TEST_SECRET, build_world
+
+HEADER = ["工单编号", "受理时间", "受理渠道", "客户姓名", "联系电话", "证件号码", "投诉内容",
+          "涉及金额", "所属机构", "业务类型"]
+GOOD = [
+    ["A1", "2026-11-01 09:30:00", "电话银行", "张三", "13812345678", "11010519491231002X",
+     "信用卡年费被多扣了200元，客服态度很差", "200", "BJ", "信用卡"],
+    ["A2", "2026/11/01 09:30", "网点", "李四", "13912345678", "", "排队等了两个小时，效率太低",
+     "", "北京海淀支行", ""],
+    ["A3", "2026-11-03", "手机银行", "张三", "13812345678", "11010519491231002X",
+     "信用卡年费被多扣了200元，客服态度很差", "", "BJ", ""],
+]
+BAD = [
+    ["B1", "2026-02-30 10:00", "网点", "王五", "13912345679", "", "日期错误", "", "BJ", ""],
+    ["B2", "2026-11-02", "网点", "王五", "13912345679", "", "金额错误", "abc", "BJ", ""],
+    ["B3", "2026-11-02", "网点", "王五", "13912345679", "", "", "", "BJ", ""],
+    ["B4", "2026-11-02", "网点", "王五", "1391234", "", "电话错误", "", "BJ", ""],
+]
+
+
+@pytest.fixture
+def engine(fresh_db_url: str) -> Iterator[Engine]:
+    engine = build_engine(fresh_db_url)
+    with unit_of_work(engine) as session:
+        build_world(session)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def admin(engine: Engine) -> Actor:
+    with unit_of_work(engine) as session:
+        return org_service.actor_for(org_service.get_user(session, username="hq_admin"))
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows([HEADER, *rows])
+    return path
+
+
+def counts(engine: Engine) -> tuple[int, int]:
+    with unit_of_work(engine) as session:
+        cases = session.scalar(select(func.count()).select_from(Case)) or 0
+        records = session.scalar(select(func.count()).select_from(IntakeRecord)) or 0
+    return cases, records
+
+
+class TestImportFile:
+    @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+    def test_mixed_good_and_bad_rows_in_each_encoding(
+        self, engine: Engine, admin: Actor, tmp_path: Path, encoding: str
+    ) -> None:
+        path = write_csv(tmp_path / "cases.csv", [GOOD[0], BAD[0], GOOD[1], BAD[1], GOOD[2],
+                                                  BAD[2], BAD[3]], encoding)
+        report = import_file(path, engine=engine, actor=admin)
+        assert report.as_dict() == {
+            "accepted": 2, "merged": 1, "updated": 0, "unchanged": 0, "rejected": 4,
+            "rejects_file": str(tmp_path / "cases.rejects.csv")}
+        with (tmp_path / "cases.rejects.csv").open(encoding="utf-8-sig") as handle:
+            rejects = list(csv.DictReader(handle))
+        assert [(r["row"], r["field"]) for r in rejects] == [
+            ("3", "received_at"), ("5", "amount"), ("7", "text"), ("8", "customer_phone")]
+        assert all(r["reason"] for r in rejects)
+        assert counts(engine) == (2, 3)
+
+    def test_running_the_same_file_twice_changes_nothing(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "cases.csv", GOOD + BAD)
+        import_file(path, engine=engine, actor=admin)
+        before = counts(engine)
+        again = import_file(path, engine=engine, actor=admin).as_dict()
+        assert (again["accepted"], again["merged"], again["unchanged"], again["rejected"]) == (
+            0, 0, 3, 4)
+        assert counts(engine) == before
+
+    def test_a_corrected_row_is_an_update(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        import_file(write_csv(tmp_path / "v1.csv", GOOD), engine=engine, actor=admin)
+        corrected = [GOOD[0][:7] + ["250", "BJ", "信用卡"], *GOOD[1:]]
+        report = import_file(write_csv(tmp_path / "v2.csv", corrected), engine=engine,
+                             actor=admin)
+        assert (report.counts["updated"], report.counts["unchanged"]) == (1, 2)
+        assert report.rejects_file is None
+
+    def test_gzipped_jsonl_without_source_ids_is_keyed_by_content(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "cases.jsonl.gz"
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.write('{"投诉内容": "ATM吞卡了", "受理时间": "2026-11-01 10:00"}\n')
+            handle.write('{"投诉内容": "建议多开窗口", "工单类型": "建议"}\n')
+            handle.write('{"投诉内容": "ATM吞卡了", "受理时间": "2026-11-01 10:00"}\n')
+        first = import_file(path, engine=engine, actor=admin, channel="self_service")
+        second = import_file(path, engine=engine, actor=admin, channel="self_service")
+        assert (first.counts["accepted"], first.counts["unchanged"]) == (2, 1)
+        assert second.counts["unchanged"] == 3
+
+    def test_spreadsheet_with_a_title_row_merged_cells_and_extra_columns(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        book = Workbook()
+        sheet = book.active
+        sheet.append(["XX银行客户投诉登记表"])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+        sheet.append(["序号", "工单编号", "受理时间", "投诉内容", "涉及金额", "备注"])
+        sheet.append([1, "X1", datetime(2026, 11, 1, 9, 30), "理财产品亏损，销售时说保本", 50000,
+                      "extra"])
+        sheet.append([2, "X2", "2026-13-01", "日期不对", None, None])
+        sheet.append([3, "X3", 46327.5, "转账手续费不合理", "12.5元", None])
+        path = tmp_path / "cases.xlsx"
+        book.save(path)
+        report = import_file(path, engine=engine, actor=admin)
+        assert (report.counts["accepted"], report.counts["rejected"]) == (2, 1)
+        with (tmp_path / "cases.rejects.csv").open(encoding="utf-8-sig") as handle:
+            (reject,) = list(csv.DictReader(handle))
+        assert (reject["row"], reject["field"]) == ("4", "received_at")
+
+    def test_outcomes_add_up_to_the_data_rows(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "cases.csv", GOOD + BAD + GOOD)
+        report = import_file(path, engine=engine, actor=admin, batch_size=2)
+        assert sum(report.counts.values()) == len(GOOD + BAD + GOOD)
+
+
+def _big_file(path: Path, rows: int) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            amount = "abc" if i % 97 == 0 else str(i % 1000)
+            writer.writerow([f"K{i}", "2026-11-01 09:30", "网点", "", f"138{i:08d}", "",
+                             f"第{i}号：信用卡账单有误，请核实", amount, "BJ", ""])
+    return path
+
+
+@pytest.mark.slow
+class TestKilledImport:
+    def test_a_run_killed_half_way_and_run_again_stores_every_row_once(
+        self, engine: Engine, fresh_db_url: str, tmp_path: Path
+    ) -> None:
+        rows = 6000
+        path = _big_file(tmp_path / "big.csv", rows)
+        rejected = len(range(0, rows, 97))
+        env = {**os.environ, "BANKVOC_DATABASE_URL": fresh_db_url,
+               "BANKVOC_SECRET_KEY": TEST_SECRET, "BANKVOC_PII_KEY": TEST_PII_KEY}
+        command = [sys.executable, "-m", "bankvoc", "import", str(path), "--json",
+                   "--batch-size", "200", "--user", "hq_admin"]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while counts(engine)[1] < 400 and process.poll() is None:
+            assert time.monotonic() < deadline, "import made no progress"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        stored_before_kill = counts(engine)[1]
+        assert 0 < stored_before_kill < rows - rejected, "kill must land half way"
+
+        finished = subprocess.run(command, env=env, capture_output=True, text=True,
+                                  timeout=300, check=True)
+        summary = finished.stdout.strip().splitlines()[-1]
+        import json
+
+        result = json.loads(summary)
+        assert result["unchanged"] >= stored_before_kill
+        assert result["accepted"] + result["unchanged"] == rows - rejected
+        assert result["rejected"] == rejected
+        assert counts(engine) == (rows - rejected, rows - rejected)
