@@ -104,7 +104,7 @@ class TestImportFile:
         self, engine: Engine, admin: Actor, tmp_path: Path
     ) -> None:
         import_file(write_csv(tmp_path / "v1.csv", GOOD), engine=engine, actor=admin)
-        corrected = [GOOD[0][:7] + ["250", "BJ", "信用卡"], *GOOD[1:]]
+        corrected = [[*GOOD[0][:7], "250", "BJ", "信用卡"], *GOOD[1:]]
         report = import_file(write_csv(tmp_path / "v2.csv", corrected), engine=engine,
                              actor=admin)
         assert (report.counts["updated"], report.counts["unchanged"]) == (1, 2)

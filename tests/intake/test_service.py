@@ -70,7 +70,8 @@ class TestRegisterCase:
         assert case.annotations["product"]["source"] == "keywords@1"
         assert case.severity == "urgent"
         assert "12378" in case.annotations["severity"]["reason"]
-        assert case.due_at is not None and case.due_at > case.received_at + timedelta(days=15)
+        assert case.due_at is not None
+        assert case.due_at > case.received_at + timedelta(days=15)
 
     def test_personal_data_is_encrypted_and_masked(self, world: World) -> None:
         draft = service.register_case(
@@ -84,14 +85,16 @@ class TestRegisterCase:
             ),
         )
         case = world.session.get(Case, draft.case_id)
-        assert case is not None and case.customer is not None
+        assert case is not None
+        assert case.customer is not None
         assert case.text_masked == "我的手机139****5678收不到验证码"
         assert "13912345678" not in case.text_enc
         assert current_keyring().decrypt(case.text_enc, field="case_text").startswith("我的手机139")
         customer = case.customer
         assert (customer.name_masked, customer.phone_masked) == ("张*", "138****5678")
         assert customer.id_number_masked == "110***********002X"
-        assert customer.phone_enc and "13812345678" not in customer.phone_enc
+        assert customer.phone_enc
+        assert "13812345678" not in customer.phone_enc
         assert customer.birth_year == 1949
 
     def test_the_same_source_id_twice_is_stored_once(self, world: World) -> None:
@@ -173,7 +176,7 @@ class TestRegisterMany:
         assert (first.outcome, second.outcome) == (Outcome.NEW, Outcome.NEW)
 
     def test_same_text_from_another_customer_is_a_new_case(self, world: World) -> None:
-        first, second = _many(
+        _first, second = _many(
             world,
             [
                 {"source_id": "1", "text": TEXT, "customer_phone": "13812345678"},
@@ -201,7 +204,8 @@ class TestRegisterMany:
         event = world.session.scalars(
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
         ).first()
-        assert event is not None and event.type == "source_updated"
+        assert event is not None
+        assert event.type == "source_updated"
         assert event.data["changed"] == {"amount": "300.00"}
         assert verify_chain(world.session, case_id=case.id).ok
 
@@ -240,7 +244,8 @@ class TestRegisterMany:
             (10, "colour"),
         ]
         assert all(d.outcome == Outcome.REJECTED and d.error for d in drafts)
-        assert _count(world, Case) == 0 and _count(world, IntakeRecord) == 0
+        assert _count(world, Case) == 0
+        assert _count(world, IntakeRecord) == 0
 
     def test_a_branch_user_cannot_file_into_another_branch(self, world: World) -> None:
         (draft,) = _many(world, [{"source_id": "1", "text": TEXT, "org": "SH"}], user="bj_handler")

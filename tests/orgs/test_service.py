@@ -14,7 +14,8 @@ class TestFreshDatabase:
         root = service.get_org_by_code(session, code="HQ")
         admin = service.get_user(session, username="admin")
         assert root.path == f"/{root.id}/"
-        assert admin.roles == ["admin"] and admin.org_id == root.id
+        assert admin.roles == ["admin"]
+        assert admin.org_id == root.id
 
 
 class TestCreateOrg:

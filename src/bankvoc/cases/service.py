@@ -22,7 +22,7 @@ from bankvoc.orgs.service import Actor
 MAX_PAGE = 200
 
 
-def _scoped(actor: Actor) -> Select[tuple[Case]]:
+def _scoped(actor: Actor) -> Select[Case]:
     return select(Case).where(org_service.in_scope(actor, Case.org_id))
 
 
@@ -48,8 +48,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise Invalid("malformed cursor", field="cursor") from None
 
 
-def _apply_filters(session: Session, stmt: Select[tuple[Case]], actor: Actor,
-                   filters: CaseFilters) -> Select[tuple[Case]]:
+def _apply_filters(session: Session, stmt: Select[Case], actor: Actor,
+                   filters: CaseFilters) -> Select[Case]:
     for name in ("status", "kind", "channel", "severity", "product", "category"):
         value = getattr(filters, name)
         if value is not None:

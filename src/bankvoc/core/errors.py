@@ -1,4 +1,7 @@
-"""One error hierarchy: every expected failure is a `BankvocError` rendered as {code, message, field}."""
+"""One error hierarchy: every expected failure is a `BankvocError`.
+
+Each renders as {code, message, field}; features subclass the four kinds below.
+"""
 
 from __future__ import annotations
 

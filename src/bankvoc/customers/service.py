@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bankvoc.core.db import bulk_insert
 from bankvoc.core.errors import NotFound
 from bankvoc.core.settings import get_settings
+from bankvoc.core.timeutil import utcnow
 from bankvoc.customers import masking
 from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.customers.models import Customer
@@ -87,14 +89,16 @@ def ids_by_blind_index(session: Session, *, indexes: Iterable[str]) -> dict[str,
     return found
 
 
-def create_customers(session: Session, *, identities: Sequence[ProtectedIdentity]) -> list[int]:
+def create_customers(
+    session: Session, *, identities: Sequence[ProtectedIdentity]
+) -> dict[str, int]:
+    """Store new customers (each with a distinct key); returns key -> customer id."""
     if not identities:
-        return []
-    result = session.execute(
-        insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-        [i.as_row() for i in identities],
-    )
-    return [row[0] for row in result]
+        return {}
+    now = utcnow()
+    bulk_insert(session, Customer, [{**i.as_row(), "created_at": now} for i in identities])
+    found = ids_by_blind_index(session, indexes=[i.key for i in identities if i.key])
+    return {i.key: found[i.key] for i in identities if i.key}
 
 
 def find_customer(

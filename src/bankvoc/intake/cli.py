@@ -38,7 +38,6 @@ def import_command(
     engine = get_engine()
     with unit_of_work(engine) as session:
         actor = org_service.actor_for(org_service.get_user(session, username=user))
-    actor.require("case.import")
     with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True,
                   disable=as_json) as bar:

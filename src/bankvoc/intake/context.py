@@ -1,4 +1,8 @@
-"""What the intake stages may consult: the actor, configuration and batch look-ups."""
+"""What the intake stages may consult.
+
+`StageContext` is what the stages that need no database may use; `IntakeContext` adds the
+session and the per-batch look-ups that the database stages fill in.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.core.settings import Settings
-from bankvoc.customers.crypto import KeyRing
+from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.nlp.grading import GradingRules
-from bankvoc.nlp.keywords import TaxonomyClassifiers
-from bankvoc.nlp.taxonomy import Taxonomy
+from bankvoc.nlp.keywords import TaxonomyClassifiers, classifiers_for
+from bankvoc.nlp.taxonomy import Taxonomy, load_taxonomy
 from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
 
@@ -28,30 +32,31 @@ class OrgRef:
     path: str
 
 
+@dataclass
 class OrgDirectory:
-    """Every org by code and by name, read once per run (a bank has thousands at most)."""
+    """Every active org by code and by name, read once per run (a bank has thousands at most)."""
 
-    def __init__(self, session: Session) -> None:
-        self._by_key: dict[str, OrgRef] = {}
+    by_key: dict[str, OrgRef]
+
+    @classmethod
+    def load(cls, session: Session) -> OrgDirectory:
+        by_key: dict[str, OrgRef] = {}
         for org_id, code, name, path in session.execute(
             select(Org.id, Org.code, Org.name, Org.path).where(Org.active.is_(True))
         ):
             ref = OrgRef(org_id, code, path)
-            self._by_key.setdefault(name, ref)
-            self._by_key[code] = ref
+            by_key.setdefault(name, ref)
+            by_key[code] = ref
+        return cls(by_key)
 
     def find(self, key: str) -> OrgRef | None:
-        return self._by_key.get(key.strip())
+        return self.by_key.get(key.strip())
 
 
 @dataclass
-class IntakeContext:
-    session: Session
+class StageContext:
     actor: Actor
     settings: Settings
-    ring: KeyRing
-    taxonomy: Taxonomy
-    classifiers: TaxonomyClassifiers
     orgs: OrgDirectory
     now: datetime
     source_system: str
@@ -60,12 +65,35 @@ class IntakeContext:
     # "unique": every such row is new (API calls without an idempotency key).
     implicit_source_id: str = "content"
     grading_rules: GradingRules = field(default_factory=GradingRules)
-    # Look-ups filled per batch by the stages' prefetch steps.
+
+    # Derived helpers, compiled once per process and configuration.
+    @property
+    def ring(self) -> KeyRing:
+        return keyring(self.settings.effective_pii_key)
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy()
+
+    @property
+    def classifiers(self) -> TaxonomyClassifiers:
+        return classifiers_for(self.taxonomy)
+
+
+@dataclass
+class IntakeContext(StageContext):
+    session: Session | None = None
+    # Look-ups filled per batch by the database stages' prefetch steps.
     known_sources: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     batch_sources: dict[tuple[str, str], Draft] = field(default_factory=dict)
     customers: dict[str, int] = field(default_factory=dict)
     open_cases: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
     batch_new_cases: dict[tuple[str, str], Draft] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Session:
+        assert self.session is not None, "database stages need a session"
+        return self.session
 
     def start_batch(self) -> None:
         self.known_sources.clear()

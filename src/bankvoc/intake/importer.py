@@ -20,12 +20,10 @@ from sqlalchemy import Engine
 from bankvoc.core.db import unit_of_work
 from bankvoc.intake import service
 from bankvoc.intake.context import IntakeContext
-from bankvoc.intake.draft import Outcome
+from bankvoc.intake.draft import Draft, Outcome, new_draft
 from bankvoc.intake.mapping import HeaderMapping, build_mapping, header_score
 from bankvoc.intake.readers import SourceRow, open_rows
 from bankvoc.orgs.service import Actor
-
-OUTCOMES = (Outcome.NEW, Outcome.MERGED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.REJECTED)
 
 
 @dataclass
@@ -77,10 +75,21 @@ class RejectsWriter:
             self._handle.close()
 
 
-def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+@dataclass
+class _Batch:
+    size: int
+    unreadable: list[SourceRow]
+    drafts: list[Draft]
 
+
+def _batches(rows: Iterator[SourceRow], size: int, mapping: HeaderMapping) -> Iterator[_Batch]:
+    while chunk := list(islice(rows, size)):
+        unreadable = [r for r in chunk if r.error]
+        drafts = [new_draft(r.number, mapping.apply(r.values)) for r in chunk if not r.error]
+        yield _Batch(len(chunk), unreadable, drafts)
+
+
+# --- the run -----------------------------------------------------------------------------------
 
 def import_file(
     path: Path,
@@ -97,17 +106,17 @@ def import_file(
     """Import one file; `on_progress(rows_done, rows_total)` is called after every batch."""
     started = time.perf_counter()
     source = open_rows(path, header_hint=header_score)
-    total = source.count_rows() if on_progress else None
     mapping = build_mapping(source.headers, mapping_file)
+    total = source.count_rows()
     report = ImportReport()
     rejects = RejectsWriter(rejects_path or default_rejects_path(path))
-    ctx: IntakeContext | None = None
+    with unit_of_work(engine) as session:
+        actor.require("case.import")
+        ctx = service.build_context(session, actor=actor, source_system=source_system,
+                                    default_channel=channel)
     try:
-        for batch in _batches(iter(source), batch_size):
-            ctx = _import_batch(batch, mapping, engine=engine, actor=actor, channel=channel,
-                                source_system=source_system, ctx=ctx, report=report,
-                                rejects=rejects)
-            report.rows += len(batch)
+        for batch in _batches(iter(source), batch_size, mapping):
+            _store(batch, engine=engine, actor=actor, ctx=ctx, report=report, rejects=rejects)
             if on_progress:
                 on_progress(report.rows, total)
     finally:
@@ -120,37 +129,23 @@ def import_file(
     return report
 
 
-def _import_batch(
-    batch: list[SourceRow],
-    mapping: HeaderMapping,
+def _store(
+    batch: _Batch,
     *,
     engine: Engine,
     actor: Actor,
-    channel: str | None,
-    source_system: str,
-    ctx: IntakeContext | None,
+    ctx: IntakeContext,
     report: ImportReport,
     rejects: RejectsWriter,
-) -> IntakeContext:
-    records = []
-    refused: list[tuple[int, str | None, str | None]] = []
-    for row in batch:
-        if row.error:
-            report.counts[Outcome.REJECTED] += 1
-            refused.append((row.number, "row", row.error))
-            continue
-        records.append((row.number, mapping.apply(row.values)))
+) -> None:
     with unit_of_work(engine) as session:
-        if ctx is None:
-            ctx = service.build_context(session, actor=actor, source_system=source_system,
-                                        default_channel=channel)
-        drafts = service.register_many(session, actor=actor, records=records,
-                                       source_system=source_system, ctx=ctx)
+        drafts = service.register_drafts(session, actor=actor, drafts=batch.drafts, ctx=ctx)
+    refused: list[tuple[int, str | None, str | None]] = [
+        (r.number, "row", r.error) for r in batch.unreadable]
+    refused += [(d.row, d.error_field, d.error) for d in drafts if d.rejected]
     for draft in drafts:
         report.counts[draft.outcome] += 1
-        if draft.rejected:
-            refused.append((draft.row, draft.error_field, draft.error))
+    report.counts[Outcome.REJECTED] += len(batch.unreadable)
     for number, field_name, reason in sorted(refused, key=lambda r: r[0]):
         rejects.write(number, field_name, reason)
-    return ctx
-
+    report.rows += batch.size

@@ -10,26 +10,33 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from bankvoc.cases import references
 from bankvoc.cases.enums import REFERENCE_PREFIX, CaseKind, CaseStatus
 from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
 from bankvoc.cases.models import Case, CaseEvent
+from bankvoc.core.db import bulk_insert
 from bankvoc.customers import service as customer_service
-from bankvoc.intake.context import IntakeContext
+from bankvoc.customers.service import ProtectedIdentity
+from bankvoc.intake.context import IntakeContext, StageContext
 from bankvoc.intake.draft import Draft, Outcome
 from bankvoc.intake.models import IntakeRecord
-from bankvoc.intake.stages import PIPELINE, VALIDATE, run_stages
+from bankvoc.intake.stages import DATABASE_STAGES, PURE_STAGES, run_stages
+
+
+def understand(drafts: list[Draft], ctx: StageContext) -> list[Draft]:
+    """The stages that need no database (pure functions of the draft and the context)."""
+    run_stages(drafts, ctx, PURE_STAGES)
+    return drafts
 
 
 def ingest(drafts: list[Draft], ctx: IntakeContext) -> list[Draft]:
     """Validate, understand and store a batch; returns the drafts with their outcomes."""
-    ctx.start_batch()
-    run_stages(drafts, ctx, (VALIDATE,))
+    understand(drafts, ctx)
     for part in split_by_source(drafts):
         ctx.start_batch()
-        run_stages(part, ctx, PIPELINE[1:])
+        run_stages(part, ctx, DATABASE_STAGES)
         persist(part, ctx)
     attach_references(drafts, ctx)
     return drafts
@@ -72,12 +79,11 @@ def persist(drafts: list[Draft], ctx: IntakeContext) -> None:
 
 
 def _create_customers(drafts: list[Draft], ctx: IntakeContext) -> None:
-    unknown = {}
+    unknown: dict[str, ProtectedIdentity] = {}
     for d in drafts:
         if d.customer_id is None and d.identity is not None and d.customer_key:
             unknown.setdefault(d.customer_key, d.identity)
-    ids = customer_service.create_customers(ctx.session, identities=list(unknown.values()))
-    created = dict(zip(unknown, ids, strict=True))
+    created = customer_service.create_customers(ctx.db, identities=list(unknown.values()))
     for d in drafts:
         if d.customer_id is None and d.customer_key in created:
             d.customer_id = created[d.customer_key]
@@ -89,10 +95,19 @@ def _insert_cases(new: list[Draft], merged: list[Draft], ctx: IntakeContext) -> 
     _assign_references(new, ctx)
     merges_into = Counter(id(d.merge_into_draft) for d in merged if d.merge_into_draft)
     rows = [_case_row(d, merges_into[id(d)], ctx) for d in new]
-    result = ctx.session.execute(
-        insert(Case).returning(Case.id, sort_by_parameter_order=True), rows)
-    for draft, (case_id,) in zip(new, result, strict=True):
-        draft.case_id = case_id
+    bulk_insert(ctx.db, Case, rows)
+    ids = _ids_by_reference(ctx, [d.reference for d in new if d.reference])
+    for draft in new:
+        draft.case_id = ids[draft.reference or ""]
+
+
+def _ids_by_reference(ctx: IntakeContext, refs: list[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for start in range(0, len(refs), 500):
+        rows = ctx.db.execute(
+            select(Case.reference, Case.id).where(Case.reference.in_(refs[start:start + 500])))
+        ids.update({reference: case_id for reference, case_id in rows})
+    return ids
 
 
 def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
@@ -101,14 +116,16 @@ def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
         assert d.received_at is not None
         day = d.received_at.astimezone(ctx.settings.tz).strftime("%Y%m%d")
         groups.setdefault((REFERENCE_PREFIX[CaseKind(d.kind)], day), []).append(d)
+    firsts = references.reserve_blocks(
+        ctx.db, wanted={key: len(members) for key, members in groups.items()})
     for (prefix, day), members in groups.items():
-        first = references.reserve(ctx.session, prefix=prefix, day=day, count=len(members))
-        for offset, d in enumerate(members):
-            d.reference = references.format_reference(prefix, day, first + offset)
+        for offset, d in enumerate(members, start=firsts[(prefix, day)]):
+            d.reference = references.format_reference(prefix, day, offset)
 
 
 def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]:
-    assert d.org_id is not None and d.received_at is not None
+    assert d.org_id is not None
+    assert d.received_at is not None
     return {
         "reference": d.reference, "kind": d.kind, "channel": d.channel,
         "status": CaseStatus.received.value, "severity": d.severity, "org_id": d.org_id,
@@ -127,7 +144,8 @@ def _count_merges_into_stored_cases(merged: list[Draft], ctx: IntakeContext) -> 
     if not counts:
         return
     table = Case.__table__
-    ctx.session.connection().execute(
+    assert isinstance(table, Table)
+    ctx.db.connection().execute(
         update(table).where(table.c.id == bindparam("target"))
         .values(merged_count=table.c.merged_count + bindparam("n"),
                 version=table.c.version + 1, updated_at=bindparam("now")),
@@ -142,7 +160,7 @@ _UPDATABLE = ("kind", "channel", "received_at", "amount", "org_id", "product", "
 
 def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
     """Bring a stored case in line with its corrected source row; returns what changed."""
-    case = ctx.session.get(Case, draft.existing_case_id)
+    case = ctx.db.get(Case, draft.existing_case_id)
     assert case is not None
     changed: dict[str, Any] = {}
     assert draft.data is not None
@@ -158,9 +176,10 @@ def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
         case.language = draft.language
         changed.pop("text_hash")
         changed["text"] = draft.text_masked[:500]
-    case.annotations = {**case.annotations, **{k: a.as_dict() for k, a in draft.annotations.items()}}
+    decisions = {k: a.as_dict() for k, a in draft.annotations.items()}
+    case.annotations = {**case.annotations, **decisions}
     draft.case_id = case.id
-    ctx.session.flush()
+    ctx.db.flush()
     return changed
 
 
@@ -168,7 +187,7 @@ def _append_events(drafts: list[Draft], changes: dict[int, dict[str, Any]],
                    ctx: IntakeContext) -> None:
     stored = {d.case_id for d in drafts
               if d.outcome in (Outcome.MERGED, Outcome.UPDATED) and d.case_id is not None}
-    tips = chain_tips(ctx.session, case_ids=stored)
+    tips = chain_tips(ctx.db, case_ids=stored)
     rows = []
     for d in drafts:
         if d.rejected or d.outcome == Outcome.UNCHANGED or d.case_id is None:
@@ -180,7 +199,7 @@ def _append_events(drafts: list[Draft], changes: dict[int, dict[str, Any]],
         tips[d.case_id] = (seq + 1, row["hash"])
         rows.append(row)
     if rows:
-        ctx.session.execute(insert(CaseEvent), rows)
+        bulk_insert(ctx.db, CaseEvent, rows)
 
 
 def _event_for(d: Draft, changed: dict[str, Any],
@@ -189,7 +208,8 @@ def _event_for(d: Draft, changed: dict[str, Any],
     if d.outcome == Outcome.NEW:
         return "received", d.received_at, {
             **source, "kind": d.kind, "channel": d.channel, "row": d.row,
-            "decisions": {k: a.as_dict() for k, a in d.annotations.items()},
+            # What was decided and by which stage version; reasons stay on the case.
+            "decisions": {k: [a.value, a.source] for k, a in d.annotations.items()},
         }
     if d.outcome == Outcome.MERGED:
         return "merged", d.received_at, {
@@ -200,16 +220,18 @@ def _event_for(d: Draft, changed: dict[str, Any],
     return "source_updated", ctx.now, {**source, "row": d.row, "changed": changed}
 
 
-def _write_intake_records(stored: list[Draft], updated: list[Draft], ctx: IntakeContext) -> None:
+def _write_intake_records(
+    stored: list[Draft], updated: list[Draft], ctx: IntakeContext
+) -> None:
     if stored:
-        ctx.session.execute(insert(IntakeRecord), [
+        bulk_insert(ctx.db, IntakeRecord, [
             {"source_system": d.source_system, "source_id": d.source_id,
              "content_hash": d.content_hash, "case_id": d.case_id, "outcome": d.outcome,
              "created_at": ctx.now, "updated_at": ctx.now}
             for d in stored
         ])
     for d in updated:
-        ctx.session.execute(
+        ctx.db.execute(
             update(IntakeRecord)
             .where(IntakeRecord.source_system == d.source_system,
                    IntakeRecord.source_id == d.source_id)
@@ -220,7 +242,7 @@ def attach_references(drafts: list[Draft], ctx: IntakeContext) -> None:
     missing = {d.case_id for d in drafts if d.reference is None and d.case_id is not None}
     if not missing:
         return
-    found = dict(ctx.session.execute(
+    found = dict(ctx.db.execute(
         select(Case.id, Case.reference).where(Case.id.in_(missing))).all())
     for d in drafts:
         if d.reference is None and d.case_id is not None:

@@ -10,17 +10,12 @@ from sqlalchemy.orm import Session
 
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
-from bankvoc.customers.service import current_keyring
 from bankvoc.intake.context import IntakeContext, OrgDirectory
 from bankvoc.intake.draft import Draft, new_draft
 from bankvoc.intake.models import IntakeRecord
 from bankvoc.intake.pipeline import ingest
 from bankvoc.intake.schemas import CaseCreate
-from bankvoc.nlp.keywords import TaxonomyClassifiers
-from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs.service import Actor
-
-_classifiers: dict[str, TaxonomyClassifiers] = {}
 
 
 def build_context(
@@ -31,15 +26,10 @@ def build_context(
     default_channel: str | None = None,
     implicit_source_id: str = "content",
 ) -> IntakeContext:
-    settings = get_settings()
-    taxonomy = load_taxonomy()
-    if taxonomy.version not in _classifiers:
-        _classifiers[taxonomy.version] = TaxonomyClassifiers.from_taxonomy(taxonomy)
     return IntakeContext(
-        session=session, actor=actor, settings=settings, ring=current_keyring(),
-        taxonomy=taxonomy, classifiers=_classifiers[taxonomy.version],
-        orgs=OrgDirectory(session), now=utcnow(), source_system=source_system,
-        default_channel=default_channel, implicit_source_id=implicit_source_id,
+        session=session, actor=actor, settings=get_settings(), orgs=OrgDirectory.load(session),
+        now=utcnow(), source_system=source_system, default_channel=default_channel,
+        implicit_source_id=implicit_source_id,
     )
 
 
@@ -78,6 +68,19 @@ def register_many(
                                implicit_source_id=implicit_source_id)
     ctx.session, ctx.now = session, utcnow()
     return ingest([new_draft(row, raw) for row, raw in records], ctx)
+
+
+def register_drafts(
+    session: Session,
+    *,
+    actor: Actor,
+    drafts: list[Draft],
+    ctx: IntakeContext,
+) -> list[Draft]:
+    """Store drafts made with `new_draft`, reusing one context across a run's batches."""
+    actor.require("case.create")
+    ctx.session, ctx.now = session, utcnow()
+    return ingest(drafts, ctx)
 
 
 def count_records(session: Session) -> int:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select, tuple_
@@ -19,14 +20,14 @@ from bankvoc.cases.enums import OPEN_STATUSES, Channel
 from bankvoc.cases.models import Case
 from bankvoc.core.timeutil import as_utc
 from bankvoc.customers import service as customer_service
-from bankvoc.intake.context import IntakeContext
+from bankvoc.intake.context import IntakeContext, StageContext
 from bankvoc.intake.draft import Annotation, Draft, Outcome
 from bankvoc.intake.models import IntakeRecord
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.nlp import grading, keywords, pii, text
 from bankvoc.sla import service as sla_service
 
-StageFn = Callable[[Draft, IntakeContext], Draft]
+StageFn = Callable[[Draft, Any], Draft]
 Prefetch = Callable[[list[Draft], IntakeContext], None]
 
 # Received-at times a little ahead of our clock are accepted (clock skew between systems).
@@ -40,6 +41,8 @@ class Stage:
     sets: tuple[str, ...]
     run: StageFn
     prefetch: Prefetch | None = None
+    # Needs the session (and so runs in the importing process, batch after batch, in order).
+    needs_db: bool = False
     # Which drafts it works on; all stages skip rejected and unchanged ones.
     outcomes: frozenset[str] = frozenset({Outcome.NEW, Outcome.MERGED, Outcome.UPDATED})
 
@@ -59,7 +62,7 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     return field_name, message
 
 
-def validate(draft: Draft, ctx: IntakeContext) -> Draft:
+def validate(draft: Draft, ctx: StageContext) -> Draft:
     if draft.data is None:
         try:
             draft.data = CaseCreate.model_validate(draft.raw)
@@ -106,7 +109,7 @@ def _prefetch_sources(batch: list[Draft], ctx: IntakeContext) -> None:
     keys = list({(d.source_system, d.source_id) for d in batch if not d.done})
     for start in range(0, len(keys), 400):
         chunk = keys[start:start + 400]
-        rows = ctx.session.execute(
+        rows = ctx.db.execute(
             select(IntakeRecord.source_system, IntakeRecord.source_id,
                    IntakeRecord.content_hash, IntakeRecord.case_id)
             .where(tuple_(IntakeRecord.source_system, IntakeRecord.source_id).in_(chunk))
@@ -135,7 +138,7 @@ def match_source(draft: Draft, ctx: IntakeContext) -> Draft:
 
 # --- normalise and protect personal data -------------------------------------------------------
 
-def normalise(draft: Draft, ctx: IntakeContext) -> Draft:
+def normalise(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
     draft.text = text.tidy(draft.data.text)
     draft.title = draft.data.title or text.title_from(draft.text)
@@ -144,7 +147,7 @@ def normalise(draft: Draft, ctx: IntakeContext) -> Draft:
     return draft
 
 
-def protect_pii(draft: Draft, ctx: IntakeContext) -> Draft:
+def protect_pii(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
     data = draft.data
     if data.customer_name or data.customer_phone or data.customer_id_number:
@@ -164,11 +167,11 @@ def protect_pii(draft: Draft, ctx: IntakeContext) -> Draft:
 # --- customer and duplicates -----------------------------------------------------------------
 
 def _prefetch_customers(batch: list[Draft], ctx: IntakeContext) -> None:
-    indexes = set()
+    indexes: set[str] = set()
     for d in batch:
         if d.identity is not None and not d.done:
             indexes.update(i for i in (d.identity.id_number_bidx, d.identity.phone_bidx) if i)
-    ctx.customers.update(customer_service.ids_by_blind_index(ctx.session, indexes=indexes))
+    ctx.customers.update(customer_service.ids_by_blind_index(ctx.db, indexes=indexes))
 
 
 def resolve_customer(draft: Draft, ctx: IntakeContext) -> Draft:
@@ -192,7 +195,7 @@ def _prefetch_open_cases(batch: list[Draft], ctx: IntakeContext) -> None:
     customer_ids = list({d.customer_id for d in candidates})
     hashes = {d.text_hash for d in candidates}
     for start in range(0, len(customer_ids), 400):
-        rows = ctx.session.execute(
+        rows = ctx.db.execute(
             select(Case.id, Case.customer_id, Case.text_hash, Case.received_at).where(
                 Case.customer_id.in_(customer_ids[start:start + 400]),
                 Case.status.in_([s.value for s in OPEN_STATUSES]),
@@ -200,7 +203,7 @@ def _prefetch_open_cases(batch: list[Draft], ctx: IntakeContext) -> None:
             )
         )
         for case_id, customer_id, text_hash, received_at in rows:
-            if text_hash in hashes:
+            if text_hash in hashes and customer_id is not None:
                 ctx.open_cases[(customer_id, text_hash)] = (case_id, received_at)
 
 
@@ -229,7 +232,7 @@ def dedupe(draft: Draft, ctx: IntakeContext) -> Draft:
 
 # --- understand: classify and grade ------------------------------------------------------------
 
-def classify(draft: Draft, ctx: IntakeContext) -> Draft:
+def classify(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
     for dimension, given in (("product", draft.data.product), ("category", draft.data.category)):
         term = ctx.taxonomy.find(dimension, given) if given else None
@@ -249,7 +252,7 @@ def classify(draft: Draft, ctx: IntakeContext) -> Draft:
     return draft
 
 
-def grade(draft: Draft, ctx: IntakeContext) -> Draft:
+def grade(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
     if draft.data.severity is not None:
         draft.severity = draft.data.severity.value
@@ -266,45 +269,48 @@ def grade(draft: Draft, ctx: IntakeContext) -> Draft:
 
 # --- route and deadlines -----------------------------------------------------------------------
 
-def route(draft: Draft, ctx: IntakeContext) -> Draft:
+def route(draft: Draft, ctx: StageContext) -> Draft:
     """Working default: the case is handled by the org it belongs to."""
     draft.annotate("org", Annotation(draft.org_id, 1.0, "handled where it belongs", ROUTE.source))
     return draft
 
 
-def set_sla(draft: Draft, ctx: IntakeContext) -> Draft:
+def set_sla(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.received_at is not None
     draft.due_at = sla_service.decision_due(draft.kind, draft.received_at, ctx.settings.tz)
     return draft
 
 
-NEW_ONLY = frozenset({Outcome.NEW})
-NEW_OR_UPDATED = frozenset({Outcome.NEW, Outcome.UPDATED})
 
 VALIDATE = Stage("validate", 1, ("kind", "channel", "received_at", "amount", "org_id",
                                  "source_system", "source_id"), validate)
-MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_source,
-                     prefetch=_prefetch_sources)
 NORMALISE = Stage("normalise", 1, ("text", "title", "language", "text_hash"), normalise)
 PROTECT_PII = Stage("protect_pii", 1, ("identity", "text_masked", "text_enc"), protect_pii)
+CLASSIFY = Stage("classify", 1, ("product", "category"), classify)
+GRADE = Stage("grade", 1, ("severity",), grade)
+ROUTE = Stage("route", 1, ("org_id",), route)
+SET_SLA = Stage("set_sla", 1, ("due_at",), set_sla)
+MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_source,
+                     prefetch=_prefetch_sources, needs_db=True)
 RESOLVE_CUSTOMER = Stage("resolve_customer", 1, ("customer_id", "customer_key"),
-                         resolve_customer, prefetch=_prefetch_customers)
+                         resolve_customer, prefetch=_prefetch_customers, needs_db=True)
 DEDUPE = Stage("dedupe", 1, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
-               prefetch=_prefetch_open_cases, outcomes=NEW_ONLY)
-CLASSIFY = Stage("classify", 1, ("product", "category"), classify, outcomes=NEW_OR_UPDATED)
-GRADE = Stage("grade", 1, ("severity",), grade, outcomes=NEW_OR_UPDATED)
-ROUTE = Stage("route", 1, ("org_id",), route, outcomes=NEW_ONLY)
-SET_SLA = Stage("set_sla", 1, ("due_at",), set_sla, outcomes=NEW_ONLY)
+               prefetch=_prefetch_open_cases, outcomes=frozenset({Outcome.NEW}), needs_db=True)
 
-PIPELINE: tuple[Stage, ...] = (VALIDATE, MATCH_SOURCE, NORMALISE, PROTECT_PII, RESOLVE_CUSTOMER,
-                               DEDUPE, CLASSIFY, GRADE, ROUTE, SET_SLA)
+# Understanding comes first and needs no database, so batches can be understood in worker
+# processes while the importing process stores the batch before; then, in order, the stages
+# that look at what is stored decide what is new, merged, updated or unchanged.
+PURE_STAGES: tuple[Stage, ...] = (VALIDATE, NORMALISE, PROTECT_PII, CLASSIFY, GRADE, ROUTE,
+                                  SET_SLA)
+DATABASE_STAGES: tuple[Stage, ...] = (MATCH_SOURCE, RESOLVE_CUSTOMER, DEDUPE)
+PIPELINE: tuple[Stage, ...] = PURE_STAGES + DATABASE_STAGES
 
 
-def run_stages(batch: list[Draft], ctx: IntakeContext,
-               stages: tuple[Stage, ...] = PIPELINE) -> None:
+def run_stages(batch: list[Draft], ctx: StageContext, stages: tuple[Stage, ...]) -> None:
     """Run each stage over the whole batch in turn (so look-ups are made once per batch)."""
     for stage in stages:
         if stage.prefetch is not None:
+            assert isinstance(ctx, IntakeContext)
             stage.prefetch(batch, ctx)
         for draft in batch:
             if not draft.done and draft.outcome in stage.outcomes:

@@ -10,7 +10,8 @@ KIND_WORDS: dict[str, CaseKind] = {
     "complaint intent": CaseKind.complaint_intent,
     "建议": CaseKind.suggestion, "意见建议": CaseKind.suggestion,
     "suggestion": CaseKind.suggestion,
-    "疑难": CaseKind.hard_question, "疑难问题": CaseKind.hard_question, "咨询": CaseKind.hard_question,
+    "疑难": CaseKind.hard_question, "疑难问题": CaseKind.hard_question,
+    "咨询": CaseKind.hard_question,
     "hard question": CaseKind.hard_question, "question": CaseKind.hard_question,
     "表扬": CaseKind.praise, "praise": CaseKind.praise, "compliment": CaseKind.praise,
 }
@@ -18,6 +19,7 @@ KIND_WORDS: dict[str, CaseKind] = {
 CHANNEL_WORDS: dict[str, Channel] = {
     "热线": Channel.hotline, "客服热线": Channel.hotline, "电话": Channel.hotline,
     "电话银行": Channel.hotline, "95热线": Channel.hotline, "phone": Channel.hotline,
+    "telephone": Channel.hotline,
     "网点": Channel.branch, "柜面": Channel.branch, "营业网点": Channel.branch,
     "营业场所": Channel.branch, "现场": Channel.branch,
     "手机银行": Channel.mobile_app, "app": Channel.mobile_app, "手机app": Channel.mobile_app,
@@ -30,6 +32,7 @@ CHANNEL_WORDS: dict[str, Channel] = {
     "监管转办": Channel.regulator, "监管转送": Channel.regulator, "12378": Channel.regulator,
     "人民银行转办": Channel.regulator, "12345": Channel.regulator,
     "官网": Channel.web, "网站": Channel.web, "其他": Channel.other, "其它": Channel.other,
+    "postal mail": Channel.letter, "fax": Channel.other, "referral": Channel.third_party,
 }
 
 SEVERITY_WORDS: dict[str, Severity] = {
@@ -37,7 +40,3 @@ SEVERITY_WORDS: dict[str, Severity] = {
     "重大": Severity.major,
 }
 
-
-def lookup(words: dict[str, object], raw: str) -> object | None:
-    key = raw.strip().lower()
-    return words.get(key) or words.get(raw.strip())

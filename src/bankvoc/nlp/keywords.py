@@ -39,7 +39,7 @@ class KeywordClassifier:
         for word in hits:
             for code in self._owner[word]:
                 votes[code] += 1
-        (best, top), *rest = votes.most_common(2) + [("", 0)]
+        (best, top), *rest = [*votes.most_common(2), ("", 0)]
         runner_up = rest[0][1] if rest else 0
         # More hits, and a clearer lead over the runner-up, mean more confidence.
         confidence = min(0.95, 0.5 + 0.1 * top + 0.15 * (top - runner_up) / top)
@@ -49,9 +49,21 @@ class KeywordClassifier:
 
 @dataclass(frozen=True)
 class TaxonomyClassifiers:
+    """The cold-start classifiers of one taxonomy version, one per dimension."""
+
     product: KeywordClassifier
     category: KeywordClassifier
 
     @classmethod
     def from_taxonomy(cls, taxonomy: Taxonomy) -> TaxonomyClassifiers:
         return cls(KeywordClassifier(taxonomy.products), KeywordClassifier(taxonomy.categories))
+
+
+_by_version: dict[str, TaxonomyClassifiers] = {}
+
+
+def classifiers_for(taxonomy: Taxonomy) -> TaxonomyClassifiers:
+    """Compiled once per taxonomy version and process."""
+    if taxonomy.version not in _by_version:
+        _by_version[taxonomy.version] = TaxonomyClassifiers.from_taxonomy(taxonomy)
+    return _by_version[taxonomy.version]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bankvoc.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from bankvoc.orgs.enums import OrgKind, Role
@@ -49,7 +49,9 @@ def actor_for(user: User) -> Actor:
 
 # --- data scoping: the one choke point every list and detail query goes through -------------
 
-def in_scope(actor: Actor, org_id_column: ColumnElement[int]) -> ColumnElement[bool]:
+def in_scope(
+    actor: Actor, org_id_column: ColumnElement[int] | InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
     """Filter for any query over rows owned by an org: only the actor's subtree."""
     subtree = select(Org.id).where(Org.path.startswith(actor.org_path, autoescape=True))
     return org_id_column.in_(subtree)

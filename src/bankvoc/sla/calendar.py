@@ -8,6 +8,7 @@ the State Council's holiday notice, adjusted working weekends (调休) included,
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -21,6 +22,7 @@ def is_working_day(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+@lru_cache(maxsize=8192)
 def last_day(received: dt.date, days: int) -> dt.date:
     """The last day of a period of `days` days starting the day after `received`."""
     day = received + dt.timedelta(days=days)

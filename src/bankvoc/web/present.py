@@ -1,0 +1,218 @@
+"""What the templates show: service results turned into display strings in one language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bankvoc.cases.events import ChainCheck
+from bankvoc.cases.schemas import CaseRead, CustomerMasked, EventRead
+from bankvoc.core.i18n import Lang
+from bankvoc.core.timeutil import to_local
+from bankvoc.nlp.taxonomy import Taxonomy, Term
+from bankvoc.web.i18n import label, ui
+
+SUMMARY_MAX = 160
+ENUM_KEYS = frozenset({"kind", "channel", "status", "severity"})
+ANNOTATION_ORDER = ("product", "category", "severity", "org", "pii")
+
+
+@dataclass(frozen=True)
+class Labeller:
+    """Labels and formats in one language and time zone."""
+
+    lang: Lang
+    tz: ZoneInfo
+    taxonomy: Taxonomy
+
+    def __call__(self, key: str, **params: object) -> str:
+        return ui(key, self.lang, **params)
+
+    def enum(self, namespace: str, code: str | None) -> str:
+        return label(namespace, code, self.lang)
+
+    def term(self, dimension: str, code: str | None) -> str:
+        if not code:
+            return ui("none", self.lang)
+        found: Term | None = (self.taxonomy.product(code) if dimension == "product"
+                              else self.taxonomy.category(code))
+        return found.label(self.lang) if found else code
+
+    def when(self, value: datetime | None) -> str:
+        if value is None:
+            return ui("none", self.lang)
+        return to_local(value, self.tz).strftime("%Y-%m-%d %H:%M")
+
+    def deadline(self, value: datetime | None) -> str:
+        """A deadline at local midnight is the end of the day before (Civil Code art. 203)."""
+        if value is None:
+            return ui("none", self.lang)
+        local = to_local(value, self.tz)
+        if local.time() == time.min:
+            return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
+        return local.strftime("%Y-%m-%d %H:%M")
+
+    def money(self, amount: Decimal | None, currency: str) -> str:
+        if amount is None:
+            return ui("none", self.lang)
+        if self.lang == "zh" and currency == "CNY":
+            return f"{amount:,.2f} 元"
+        return f"{currency} {amount:,.2f}"
+
+    def customer(self, customer: CustomerMasked | None) -> str:
+        parts = [p for p in (customer.name, customer.phone, customer.id_number) if p] \
+            if customer else []
+        return " · ".join(parts) or ui("none", self.lang)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    reference: str
+    received_at: str
+    kind: str
+    channel: str
+    org: str
+    product: str
+    category: str
+    severity: str
+    severity_label: str
+    status: str
+    status_label: str
+    title: str
+    customer: str
+
+
+def case_row(case: CaseRead, lab: Labeller) -> CaseRow:
+    return CaseRow(
+        reference=case.reference, received_at=lab.when(case.received_at),
+        kind=lab.enum("kind", case.kind), channel=lab.enum("channel", case.channel),
+        org=case.org.name, product=lab.term("product", case.product),
+        category=lab.term("category", case.category), severity=case.severity.value,
+        severity_label=lab.enum("severity", case.severity), status=case.status.value,
+        status_label=lab.enum("status", case.status), title=case.title,
+        customer=lab.customer(case.customer),
+    )
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+def case_facts(case: CaseRead, lab: Labeller) -> list[Fact]:
+    rows = [
+        ("kind", lab.enum("kind", case.kind)),
+        ("channel", lab.enum("channel", case.channel)),
+        ("org", f"{case.org.name}（{case.org.code}）" if lab.lang == "zh"
+         else f"{case.org.name} ({case.org.code})"),
+        ("product", lab.term("product", case.product)),
+        ("category", lab.term("category", case.category)),
+        ("received_at", lab.when(case.received_at)),
+        ("due_at", lab.deadline(case.due_at)),
+        ("closed_at", lab.when(case.closed_at)),
+        ("amount", lab.money(case.amount, case.currency)),
+        ("customer", lab.customer(case.customer)),
+        ("merged_count", str(case.merged_count)),
+    ]
+    return [Fact(lab(f"field.{key}"), value) for key, value in rows]
+
+
+@dataclass(frozen=True)
+class Decision:
+    field: str
+    value: str
+    confidence: str
+    reason: str
+    source: str
+
+
+def _decision_value(name: str, value: Any, lab: Labeller, org_names: dict[int, str]) -> str:
+    if name in ("product", "category"):
+        return lab.term(name, str(value) if value else None)
+    if name in ENUM_KEYS:
+        return lab.enum(name, str(value) if value else None)
+    if name == "org" and isinstance(value, int):
+        return org_names.get(value, str(value))
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or lab("none")
+    return lab("none") if value is None else str(value)
+
+
+def _confidence(value: Any) -> str:
+    return f"{value:.0%}" if isinstance(value, int | float) else "—"
+
+
+def decisions(annotations: dict[str, Any], lab: Labeller,
+              org_names: dict[int, str]) -> list[Decision]:
+    """Each automatic decision with its value, confidence, reason and source stage."""
+    order = {name: i for i, name in enumerate(ANNOTATION_ORDER)}
+    rows = []
+    for name in sorted(annotations, key=lambda n: (order.get(n, len(order)), n)):
+        item = annotations[name] if isinstance(annotations[name], dict) else {}
+        rows.append(Decision(
+            field=lab(f"field.{name}"),
+            value=_decision_value(name, item.get("value"), lab, org_names),
+            confidence=_confidence(item.get("confidence")),
+            reason=str(item.get("reason") or lab("none")),
+            source=str(item.get("source") or lab("none")),
+        ))
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: str
+    type: str
+    actor: str
+    summary: str
+
+
+def _summary_value(key: str, value: Any, lab: Labeller) -> str:
+    if key in ENUM_KEYS and isinstance(value, str):
+        return lab.enum(key, value)
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return lab.when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return lab("case.items", n=len(value))
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def summarise(data: dict[str, Any], lab: Labeller) -> str:
+    """One line for an event's data: `label: value` pairs, long values cut short."""
+    parts = [f"{lab(f'field.{key}')}{lab('colon')}{_summary_value(key, value, lab)}"
+             for key, value in data.items() if value not in (None, "", [], {})]
+    line = "；".join(parts) if lab.lang == "zh" else "; ".join(parts)
+    return line if len(line) <= SUMMARY_MAX else line[:SUMMARY_MAX - 1] + "…"
+
+
+def timeline_entry(event: EventRead, lab: Labeller) -> TimelineEntry:
+    return TimelineEntry(seq=event.seq, at=lab.when(event.at), type=lab(f"event.{event.type}"),
+                         actor=event.actor or lab("system"), summary=summarise(event.data, lab))
+
+
+@dataclass(frozen=True)
+class ChainView:
+    ok: bool
+    text: str
+
+
+def chain_view(check: ChainCheck, lab: Labeller) -> ChainView:
+    if check.ok:
+        return ChainView(True, lab("chain.ok", n=check.events))
+    return ChainView(False, lab("chain.broken", seq=check.broken_at_seq, reason=check.reason))
