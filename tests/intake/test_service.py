@@ -209,6 +209,24 @@ class TestRegisterMany:
         assert event.data["changed"] == {"amount": "300.00"}
         assert verify_chain(world.session, case_id=case.id).ok
 
+    def test_a_corrected_merged_row_does_not_rewrite_the_case_it_joined(
+        self, world: World
+    ) -> None:
+        base = {"customer_phone": "13812345678", "received_at": "2026-11-01"}
+        first, merged = _many(world, [{**base, "source_id": "1", "text": TEXT},
+                                      {**base, "source_id": "2", "text": TEXT}])
+        (corrected,) = _many(world, [{**base, "source_id": "2", "text": "完全不同的事情",
+                                      "channel": "微信"}])
+        assert (merged.outcome, corrected.outcome) == (Outcome.MERGED, Outcome.UPDATED)
+        case = world.session.get(Case, first.case_id)
+        assert case is not None
+        world.session.refresh(case)
+        assert (case.text_masked, case.channel) == (TEXT, "other")
+        event = world.session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())).first()
+        assert event is not None
+        assert event.data["changed"] == {"merged_record": True, "text": "完全不同的事情"}
+
     def test_one_source_id_twice_in_a_batch_is_stored_then_updated(self, world: World) -> None:
         first, second = _many(
             world,

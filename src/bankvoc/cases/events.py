@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases.models import Case, CaseEvent
+from bankvoc.core.jsonutil import canonical_json
 from bankvoc.core.timeutil import ensure_aware, utcnow
 
 GENESIS_HASH = "0" * 64
-
-
-def canonical(data: dict[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def compute_hash(
@@ -32,11 +28,9 @@ def compute_hash(
     actor_user_id: int | None,
     data: dict[str, Any],
 ) -> str:
-    material = "|".join([
-        prev_hash, str(case_id), str(seq), type, ensure_aware(at).isoformat(),
-        str(actor_user_id or ""), canonical(data),
-    ])
-    return hashlib.sha256(material.encode()).hexdigest()
+    head = "|".join([prev_hash, str(case_id), str(seq), type, ensure_aware(at).isoformat(),
+                     str(actor_user_id or ""), ""])
+    return hashlib.sha256(head.encode() + canonical_json(data)).hexdigest()
 
 
 def event_row(

@@ -12,6 +12,7 @@ from bankvoc.cases.enums import CaseKind, CaseStatus, Channel, Severity
 class OrgBrief(BaseModel):
     code: str
     name: str
+    name_en: str | None = None
 
 
 class CustomerMasked(BaseModel):

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bankvoc.core import jsonutil
 from bankvoc.core.settings import get_settings
 
 
@@ -38,11 +38,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _json_dumps(value: Any) -> str:
-    # JSON columns are written in bulk by intake: orjson is several times faster than json.
-    return orjson.dumps(value).decode()
-
-
 def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
@@ -56,11 +51,11 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread off: the pool hands a connection to one thread at a time anyway.
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               json_serializer=_json_dumps, **kwargs)
+                               json_serializer=jsonutil.dumps, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps, **kwargs)
+    return create_engine(url, pool_pre_ping=True, json_serializer=jsonutil.dumps, **kwargs)
 
 
 _engines: dict[str, Engine] = {}
@@ -92,11 +87,42 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows through Core in one executemany: no ORM bookkeeping, no RETURNING
-    (which SQLite can only honour row by row); callers find ids by a natural key."""
-    if rows:
-        session.connection().execute(table.__table__.insert(), rows)
+def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one driver-level executemany; the hot path of bulk intake.
+
+    The statement is compiled once and each column's own bind processor (its dialect type's
+    public `bind_processor`) converts the values column by column, which skips SQLAlchemy's
+    per-row parameter assembly and the ORM's bookkeeping. No RETURNING (SQLite can only honour
+    it row by row): callers find ids by a natural key. Every row must give the same keys: every
+    column but the primary key.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    table = model.__table__
+    keys = list(rows[0])
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    columns = {key: _processed_column(table.c[key].type, dialect, [row[key] for row in rows])
+               for key in keys}
+    params: list[Any]
+    if compiled.positional:
+        params = list(zip(*(columns[key] for key in compiled.positiontup or []), strict=True))
+    else:
+        params = [dict(zip(keys, values, strict=True))
+                  for values in zip(*(columns[key] for key in keys), strict=True)]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _processed_column(type_: Any, dialect: Any, values: list[Any]) -> list[Any]:
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return values
+    if isinstance(type_, DateTime | TypeDecorator):
+        # Timestamps repeat within a batch (created_at, updated_at): convert each one once.
+        seen: dict[Any, Any] = {}
+        return [seen[v] if v in seen else seen.setdefault(v, process(v)) for v in values]
+    return [process(v) for v in values]
 
 
 def reset_engines() -> None:

@@ -84,7 +84,8 @@ class StageContext:
 class IntakeContext(StageContext):
     session: Session | None = None
     # Look-ups filled per batch by the database stages' prefetch steps.
-    known_sources: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    # (source system, source id) -> (content hash, case id, accepted | merged)
+    known_sources: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
     batch_sources: dict[tuple[str, str], Draft] = field(default_factory=dict)
     customers: dict[str, int] = field(default_factory=dict)
     open_cases: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from bankvoc.core.jsonutil import canonical_json
 from bankvoc.customers.service import ProtectedIdentity
 from bankvoc.intake.schemas import CaseCreate
 
@@ -46,6 +46,8 @@ class Draft:
     source_id: str = ""
     outcome: str = Outcome.NEW
     existing_case_id: int | None = None
+    # The stored row joined another case rather than creating one.
+    existing_was_merged: bool = False
     kind: str = ""
     channel: str = ""
     received_at: datetime | None = None
@@ -92,5 +94,4 @@ class Draft:
 
 def new_draft(row: int, raw: dict[str, Any]) -> Draft:
     """A draft for one source record; its content hash is what makes a re-run a no-op."""
-    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
-    return Draft(row=row, raw=raw, content_hash=hashlib.sha256(canonical.encode()).hexdigest())
+    return Draft(row=row, raw=raw, content_hash=hashlib.sha256(canonical_json(raw)).hexdigest())

@@ -159,9 +159,16 @@ _UPDATABLE = ("kind", "channel", "received_at", "amount", "org_id", "product", "
 
 
 def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
-    """Bring a stored case in line with its corrected source row; returns what changed."""
+    """Bring a stored case in line with its corrected source row; returns what changed.
+
+    A row that was merged into another customer contact's case does not own that case: its
+    correction is recorded on the case's timeline but leaves the case's own facts alone.
+    """
     case = ctx.db.get(Case, draft.existing_case_id)
     assert case is not None
+    draft.case_id = case.id
+    if draft.existing_was_merged:
+        return {"merged_record": True, "text": draft.text_masked[:500]}
     changed: dict[str, Any] = {}
     assert draft.data is not None
     for name in _UPDATABLE:
@@ -178,7 +185,6 @@ def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
         changed["text"] = draft.text_masked[:500]
     decisions = {k: a.as_dict() for k, a in draft.annotations.items()}
     case.annotations = {**case.annotations, **decisions}
-    draft.case_id = case.id
     ctx.db.flush()
     return changed
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bankvoc.cases.models import Case
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
 from bankvoc.intake.context import IntakeContext, OrgDirectory
@@ -83,5 +85,16 @@ def register_drafts(
     return ingest(drafts, ctx)
 
 
-def count_records(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(IntakeRecord)) or 0
+def count_records(session: Session, *, source_system: str | None = None) -> int:
+    """Stored source rows (accepted or merged), of one source system or all."""
+    stmt = select(func.count()).select_from(IntakeRecord)
+    if source_system is not None:
+        stmt = stmt.where(IntakeRecord.source_system == source_system)
+    return session.scalar(stmt) or 0
+
+
+def received_at_of(session: Session, *, source_system: str, source_id: str) -> datetime | None:
+    """When the case a source row created or joined was received; None if never stored."""
+    return session.scalar(
+        select(Case.received_at).join(IntakeRecord, IntakeRecord.case_id == Case.id).where(
+            IntakeRecord.source_system == source_system, IntakeRecord.source_id == source_id))

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from bankvoc.cases.enums import OPEN_STATUSES, Channel
 from bankvoc.cases.models import Case
@@ -106,16 +106,20 @@ def validate(draft: Draft, ctx: StageContext) -> Draft:
 # --- match the source row: idempotency on (source system, source id) ---------------------------
 
 def _prefetch_sources(batch: list[Draft], ctx: IntakeContext) -> None:
-    keys = list({(d.source_system, d.source_id) for d in batch if not d.done})
-    for start in range(0, len(keys), 400):
-        chunk = keys[start:start + 400]
-        rows = ctx.db.execute(
-            select(IntakeRecord.source_system, IntakeRecord.source_id,
-                   IntakeRecord.content_hash, IntakeRecord.case_id)
-            .where(tuple_(IntakeRecord.source_system, IntakeRecord.source_id).in_(chunk))
-        )
-        for system, source_id, content_hash, case_id in rows:
-            ctx.known_sources[(system, source_id)] = (content_hash, case_id)
+    ids_by_system: dict[str, set[str]] = {}
+    for d in batch:
+        if not d.done:
+            ids_by_system.setdefault(d.source_system, set()).add(d.source_id)
+    for system, ids in ids_by_system.items():
+        wanted = list(ids)
+        for start in range(0, len(wanted), 900):
+            rows = ctx.db.execute(
+                select(IntakeRecord.source_id, IntakeRecord.content_hash, IntakeRecord.case_id,
+                       IntakeRecord.outcome)
+                .where(IntakeRecord.source_system == system,
+                       IntakeRecord.source_id.in_(wanted[start:start + 900])))
+            for source_id, content_hash, case_id, outcome in rows:
+                ctx.known_sources[(system, source_id)] = (content_hash, case_id, outcome)
 
 
 def match_source(draft: Draft, ctx: IntakeContext) -> Draft:
@@ -130,8 +134,9 @@ def match_source(draft: Draft, ctx: IntakeContext) -> Draft:
     ctx.batch_sources[key] = draft
     known = ctx.known_sources.get(key)
     if known is not None:
-        stored_hash, case_id = known
+        stored_hash, case_id, stored_as = known
         draft.existing_case_id = case_id
+        draft.existing_was_merged = stored_as == Outcome.MERGED
         draft.outcome = Outcome.UNCHANGED if stored_hash == draft.content_hash else Outcome.UPDATED
     return draft
 
@@ -297,9 +302,8 @@ RESOLVE_CUSTOMER = Stage("resolve_customer", 1, ("customer_id", "customer_key"),
 DEDUPE = Stage("dedupe", 1, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
                prefetch=_prefetch_open_cases, outcomes=frozenset({Outcome.NEW}), needs_db=True)
 
-# Understanding comes first and needs no database, so batches can be understood in worker
-# processes while the importing process stores the batch before; then, in order, the stages
-# that look at what is stored decide what is new, merged, updated or unchanged.
+# Understanding comes first and needs no database; then the stages that look at what is
+# stored decide, batch after batch in order, what is new, merged, updated or unchanged.
 PURE_STAGES: tuple[Stage, ...] = (VALIDATE, NORMALISE, PROTECT_PII, CLASSIFY, GRADE, ROUTE,
                                   SET_SLA)
 DATABASE_STAGES: tuple[Stage, ...] = (MATCH_SOURCE, RESOLVE_CUSTOMER, DEDUPE)
@@ -312,7 +316,6 @@ def run_stages(batch: list[Draft], ctx: StageContext, stages: tuple[Stage, ...])
         if stage.prefetch is not None:
             assert isinstance(ctx, IntakeContext)
             stage.prefetch(batch, ctx)
-        for draft in batch:
-            if not draft.done and draft.outcome in stage.outcomes:
-                stage.run(draft, ctx)
+        for draft in [d for d in batch if d.outcome in stage.outcomes]:
+            stage.run(draft, ctx)
 

@@ -11,12 +11,15 @@ VERSION = 1
 SEVERITIES = ("general", "important", "urgent", "major")
 
 # Threats to take the matter outside the bank raise the grade: regulators, media, courts, police.
+# Hotlines count only as whole numbers (not inside a phone number); English words as whole words.
 _ESCALATION = re.compile(
-    r"12378|12363|12345|银保监|金融监管|监管局|人民银行|人行|银监|消协|"
+    r"(?<!\d)(?:12378|12363|12345)(?!\d)|银保监|金融监管|监管局|人民银行|银监|消协|"
     r"媒体|曝光|记者|电视台|微博|抖音|网上发帖|律师|起诉|法院|诉讼|仲裁|报警|公安|派出所|"
-    r"regulator|media|journalist|lawyer|sue|court|police", re.IGNORECASE)
+    r"\b(?:regulators?|media|journalists?|lawyers?|sue|suing|court|police|CFPB)\b",
+    re.IGNORECASE)
 _MASS = re.compile(r"集体|群体|很多人|大家都|多名客户|联名|一群|collective|class action")
-_VULNERABLE = re.compile(r"老人|老年人|残疾|盲人|聋|病重|住院|孕妇|elderly|disabled|blind")
+_VULNERABLE = re.compile(r"老人|老年人|残疾|盲人|聋|病重|住院|孕妇|\b(?:elderly|disabled|blind)\b",
+                         re.IGNORECASE)
 _ANGER = re.compile(r"气愤|愤怒|非常不满|极其|忍无可忍|太过分|欺骗|骗子|垃圾|无耻|"
                     r"furious|outrageous|disgusting|scam", re.IGNORECASE)
 

@@ -167,6 +167,17 @@ def issue_token(session: Session, *, user: User, label: str = "") -> str:
     return token
 
 
+def register_token(session: Session, *, user: User, token: str, label: str = "") -> bool:
+    """Store a token chosen elsewhere (the demo's stable ones); False if already known, so a
+    revoked token stays revoked."""
+    digest = _hash_token(token)
+    if session.scalar(select(ApiToken.id).where(ApiToken.token_hash == digest)) is not None:
+        return False
+    session.add(ApiToken(user_id=user.id, token_hash=digest, label=label))
+    session.flush()
+    return True
+
+
 def authenticate(session: Session, *, token: str) -> Actor:
     row = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _hash_token(token),

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from bankvoc.cases.models import Case
+from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.core.settings import reset_settings
+from bankvoc.demo import generator, service
+from bankvoc.demo.service import DemoModeRequired, demo_token, load_demo
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.enums import OrgKind, Role
+from bankvoc.orgs.models import ApiToken, Org
+
+TODAY = date(2025, 6, 30)
+CASES = 300
+SECRET = "a-secret-key-for-these-tests-only-0123456789"
+
+
+@pytest.fixture
+def engine(fresh_db_url: str) -> Iterator[Engine]:
+    engine = build_engine(fresh_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANKVOC_DEMO", "1")
+    reset_settings()
+
+
+class TestRequireDemoMode:
+    def test_refuses_outside_demo_mode(self) -> None:
+        with pytest.raises(DemoModeRequired, match="BANKVOC_DEMO=1"):
+            service.require_demo_mode(force=False)
+
+    @pytest.mark.usefixtures("demo_mode")
+    def test_allows_in_demo_mode(self) -> None:
+        service.require_demo_mode(force=False)
+
+    def test_force_allows_outside_demo_mode(self) -> None:
+        service.require_demo_mode(force=True)
+
+
+class TestDemoToken:
+    def test_is_the_same_on_every_call(self) -> None:
+        assert demo_token(SECRET, "demo_cpo") == demo_token(SECRET, "demo_cpo")
+
+    def test_differs_by_user_and_by_secret_key(self) -> None:
+        token = demo_token(SECRET, "demo_cpo")
+        assert token.startswith("bv_demo_")
+        assert len(token) == len("bv_demo_") + 32
+        assert token != demo_token(SECRET, "demo_agent")
+        assert token != demo_token(SECRET + "x", "demo_cpo")
+
+
+class TestEnsureOrgs:
+    def test_builds_the_tree_under_head_office(self, session: Session) -> None:
+        assert service.ensure_orgs(session) == len(generator.ORG_SPECS)
+        hq = org_service.get_org_by_code(session, code="HQ")
+        for spec in generator.ORG_SPECS:
+            org = org_service.get_org_by_code(session, code=spec.code)
+            parent = org_service.get_org_by_code(session, code=spec.parent)
+            assert org.parent_id == parent.id
+            assert org.path.startswith(hq.path)
+            assert (org.name, org.kind) == (spec.name, spec.kind.value)
+
+    def test_a_second_call_creates_nothing(self, session: Session) -> None:
+        service.ensure_orgs(session)
+        assert service.ensure_orgs(session) == 0
+
+    def test_keeps_an_org_that_already_exists(self, session: Session) -> None:
+        hq = org_service.get_org_by_code(session, code="HQ")
+        org_service.create_org(session, code="BJ", name="北京分行（原有）", kind=OrgKind.branch,
+                               parent=hq)
+        assert service.ensure_orgs(session) == len(generator.ORG_SPECS) - 1
+        assert org_service.get_org_by_code(session, code="BJ").name == "北京分行（原有）"
+
+
+class TestEnsureUsers:
+    def test_creates_a_user_for_every_role_with_a_working_token(self, session: Session) -> None:
+        service.ensure_orgs(session)
+        tokens, created = service.ensure_users(session, secret_key=SECRET)
+        assert created == len(generator.USER_SPECS)
+        roles: set[str] = set()
+        for spec in generator.USER_SPECS:
+            actor = org_service.authenticate(session, token=tokens[spec.username])
+            assert actor.username == spec.username
+            assert actor.org_id == org_service.get_org_by_code(session, code=spec.org).id
+            roles |= actor.roles
+        assert roles == set(Role)
+
+    def test_a_second_call_keeps_users_and_tokens(self, session: Session) -> None:
+        service.ensure_orgs(session)
+        first, _ = service.ensure_users(session, secret_key=SECRET)
+        rows = session.scalar(select(func.count()).select_from(ApiToken))
+        again, created = service.ensure_users(session, secret_key=SECRET)
+        assert (again, created) == (first, 0)
+        assert session.scalar(select(func.count()).select_from(ApiToken)) == rows
+
+
+class TestEarlierToday:
+    def test_is_none_before_any_demo_load(self, session: Session) -> None:
+        assert service.earlier_today(session) is None
+
+
+class TestLoadDemo:
+    def test_refuses_outside_demo_mode(self, engine: Engine) -> None:
+        with pytest.raises(DemoModeRequired):
+            load_demo(engine, cases=CASES, today=TODAY)
+        with unit_of_work(engine) as session:
+            assert session.scalar(select(func.count()).select_from(Org)) == 1
+
+    @pytest.mark.usefixtures("demo_mode")
+    def test_loads_orgs_users_and_cases(self, engine: Engine) -> None:
+        report = load_demo(engine, cases=CASES, today=TODAY)
+        assert report.as_dict()["cases"] == CASES
+        assert report.counts["accepted"] + report.counts["merged"] == CASES
+        assert report.counts["merged"] > 0  # repeat complainants said it again
+        assert report.orgs_created == len(generator.ORG_SPECS)
+        assert report.users_created == len(generator.USER_SPECS)
+        assert report.seconds > 0
+        with unit_of_work(engine) as session:
+            assert service.count_demo_records(session) == CASES
+            severities = set(session.scalars(select(Case.severity).distinct()))
+            products = set(session.scalars(select(Case.product).distinct()))
+        assert {"general", "important", "urgent"} <= severities
+        assert len(products) >= 8
+
+    @pytest.mark.usefixtures("demo_mode")
+    def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
+        first = load_demo(engine, cases=CASES, today=TODAY)
+        again = load_demo(engine, cases=CASES, today=TODAY)
+        assert again.as_dict() | {"seconds": 0} == {
+            "cases": CASES, "accepted": 0, "merged": 0, "updated": 0, "unchanged": CASES,
+            "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users}
+        assert (again.orgs_created, again.users_created) == (0, 0)
+
+    @pytest.mark.usefixtures("demo_mode")
+    def test_a_later_load_keeps_the_year_of_the_first(self, engine: Engine) -> None:
+        load_demo(engine, cases=CASES, today=TODAY)
+        again = load_demo(engine, cases=CASES)
+        assert again.today == TODAY
+        assert again.counts["unchanged"] == CASES
+
+    @pytest.mark.usefixtures("demo_mode")
+    def test_a_load_on_another_day_moves_the_year(self, engine: Engine) -> None:
+        load_demo(engine, cases=50, today=TODAY)
+        moved = load_demo(engine, cases=50, today=TODAY + timedelta(days=1))
+        assert moved.counts["updated"] + moved.counts["merged"] > 0
+        with unit_of_work(engine) as session:
+            assert service.earlier_today(session) == TODAY + timedelta(days=1)
+
+    def test_force_loads_outside_demo_mode(self, engine: Engine) -> None:
+        report = load_demo(engine, cases=20, today=TODAY, force=True)
+        assert report.counts["rejected"] == 0
+
+    @pytest.mark.usefixtures("demo_mode")
+    def test_demo_tokens_authenticate_as_their_users(self, engine: Engine) -> None:
+        report = load_demo(engine, cases=20, today=TODAY)
+        with unit_of_work(engine) as session:
+            for spec in generator.USER_SPECS:
+                actor = org_service.authenticate(session, token=report.users[spec.username])
+                assert actor.username == spec.username
+                assert actor.roles == {r.value for r in spec.roles}
