@@ -19,8 +19,9 @@ class TestGrade:
     def test_amount_thresholds(self, amount: Decimal, severity: str) -> None:
         assert grade("转账问题", amount=amount).severity == severity
 
-    @pytest.mark.parametrize("text", ["再不处理我就打12378", "我要找媒体曝光", "我已经请了律师准备起诉",
-                                      "I will sue the bank", "I complained to the CFPB"])
+    @pytest.mark.parametrize("text", [
+        "再不处理我就打12378", "我要找媒体曝光", "我已经请了律师准备起诉", "I will sue the bank",
+        "I complained to the CFPB"])
     def test_threats_to_escalate_make_it_urgent_with_the_reason(self, text: str) -> None:
         result = grade(text, amount=None)
         assert result.severity == "urgent"

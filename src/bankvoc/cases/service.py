@@ -115,7 +115,8 @@ def to_read(case: Case) -> CaseRead:
     data: dict[str, Any] = {
         "reference": case.reference, "kind": case.kind, "channel": case.channel,
         "status": case.status, "severity": case.severity,
-        "org": OrgBrief(code=case.org.code, name=case.org.name, name_en=case.org.name_en), "product": case.product,
+        "org": OrgBrief(code=case.org.code, name=case.org.name,
+                        name_en=case.org.name_en), "product": case.product,
         "category": case.category, "title": case.title, "text": case.text_masked,
         "language": case.language, "amount": case.amount, "currency": case.currency,
         "customer": masked, "received_at": case.received_at, "due_at": case.due_at,
