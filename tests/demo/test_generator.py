@@ -12,12 +12,12 @@ import pytest
 
 from bankvoc.cases.enums import CaseKind, Channel
 from bankvoc.customers import masking
+from bankvoc.customers.masking import id_check_char
 from bankvoc.demo import generator, phrases
 from bankvoc.demo.generator import (
     ORG_SPECS,
     USER_SPECS,
     generate_records,
-    id_check_char,
     make_card_number,
     make_id_number,
     make_mobile,
@@ -25,7 +25,7 @@ from bankvoc.demo.generator import (
 )
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.nlp import grading, pii, text
-from bankvoc.nlp.keywords import TaxonomyClassifiers
+from bankvoc.nlp.keywords import KeywordClassifier, classifier_for
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs.enums import OrgKind, Role
 
@@ -45,8 +45,8 @@ def cases(records: list[Record]) -> list[CaseCreate]:
 
 
 @pytest.fixture(scope="module")
-def classifiers() -> TaxonomyClassifiers:
-    return TaxonomyClassifiers.from_taxonomy(load_taxonomy())
+def classifier() -> KeywordClassifier:
+    return classifier_for(load_taxonomy())
 
 
 def _rng() -> random.Random:
@@ -102,11 +102,11 @@ class TestGenerateRecords:
         assert days[0] > 1.5 * days[6]
 
     def test_covers_ten_products_and_ten_categories_of_the_taxonomy(
-        self, records: list[Record], classifiers: TaxonomyClassifiers
+        self, records: list[Record], classifier: KeywordClassifier
     ) -> None:
         taxonomy = load_taxonomy()
-        found = [(classifiers.product.predict(r["text"]).code,
-                  classifiers.category.predict(r["text"]).code) for r in records]
+        predictions = [classifier.predict(r["text"]) for r in records]
+        found = [(p["product"].code, p["category"].code) for p in predictions]
         assert len({p for p, _ in found}) >= 10
         assert len({c for _, c in found}) >= 10
         assert {p for p, _ in found} <= {t.code for t in taxonomy.products}
@@ -122,12 +122,12 @@ class TestGenerateRecords:
                    for r in records if "category" in r)
 
     def test_texts_hold_the_keywords_of_their_given_labels(
-        self, records: list[Record], classifiers: TaxonomyClassifiers
+        self, records: list[Record], classifier: KeywordClassifier
     ) -> None:
         taxonomy = load_taxonomy()
         for dimension in ("product", "category"):
-            classifier = getattr(classifiers, dimension)
-            pairs = [(classifier.predict(r["text"]).code, taxonomy.find(dimension, r[dimension]))
+            pairs = [(classifier.predict(r["text"])[dimension].code,
+                      taxonomy.find(dimension, r[dimension]))
                      for r in records if dimension in r]
             agree = sum(term is not None and predicted == term.code for predicted, term in pairs)
             assert agree >= 0.95 * len(pairs), dimension
@@ -318,18 +318,19 @@ class TestUserSpecs:
 
 class TestScenarios:
     def test_each_text_is_classified_as_its_scenario(
-        self, classifiers: TaxonomyClassifiers
+        self, classifier: KeywordClassifier
     ) -> None:
         groups = (phrases.COMPLAINTS, phrases.SUGGESTIONS, phrases.HARD_QUESTIONS,
                   phrases.PRAISE, phrases.ENGLISH, phrases.ENGLISH_SUGGESTIONS,
                   phrases.ENGLISH_QUESTIONS, phrases.ENGLISH_PRAISE)
         for scenario in (s for group in groups for s in group):
             for wording in scenario.texts:
-                assert classifiers.product.predict(wording).code == scenario.product, wording
-                assert classifiers.category.predict(wording).code == scenario.category, wording
+                predicted = classifier.predict(wording)
+                assert predicted["product"].code == scenario.product, wording
+                assert predicted["category"].code == scenario.category, wording
 
     def test_shared_fragments_name_no_product_or_category(
-        self, classifiers: TaxonomyClassifiers
+        self, classifier: KeywordClassifier
     ) -> None:
         fragments = (*phrases.OPENERS_FIRST, *phrases.OPENERS_PHONE, *phrases.OPENERS_COUNTER,
                      *phrases.OPENERS_REGULATOR, *phrases.OPENERS_LETTER, *phrases.DEMANDS,
@@ -338,17 +339,18 @@ class TestScenarios:
                      *phrases.PII_ID, *(w for pair in phrases.INTENT_WRAP for w in pair),
                      *phrases.ENGLISH_DEMANDS, *phrases.ENGLISH_ESCALATIONS)
         for fragment in fragments:
-            assert not classifiers.product.predict(fragment).words, fragment
-            assert not classifiers.category.predict(fragment).words, fragment
+            predicted = classifier.predict(fragment)
+            assert not predicted["product"].words, fragment
+            assert not predicted["category"].words, fragment
 
     def test_category_details_name_their_category_and_no_product(
-        self, classifiers: TaxonomyClassifiers
+        self, classifier: KeywordClassifier
     ) -> None:
         for category, details in phrases.CATEGORY_DETAILS.items():
             for detail in details:
-                assert not classifiers.product.predict(detail).words, detail
+                assert not classifier.predict(detail)["product"].words, detail
                 if category != "other":
-                    assert classifiers.category.predict(detail).code == category, detail
+                    assert classifier.predict(detail)["category"].code == category, detail
 
     def test_products_and_categories_are_codes_of_the_taxonomy(self) -> None:
         taxonomy = load_taxonomy()

@@ -14,7 +14,7 @@ class CaseKind(StrEnum):
 
 
 # Reference prefixes: 投诉 TS, 投诉意向 TY, 建议 JY, 疑难 YN, 表扬 BY.
-REFERENCE_PREFIX = {
+REFERENCE_PREFIX: dict[str, str] = {
     CaseKind.complaint: "TS",
     CaseKind.complaint_intent: "TY",
     CaseKind.suggestion: "JY",

@@ -71,5 +71,14 @@ def id_checksum_ok(number: str) -> bool:
         return number.isdigit()
     if len(number) != 18 or not number[:17].isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == number[17]
+    return _ID_CHECK[id_weighted_sum(number[:17]) % 11] == number[17]
+
+
+def id_weighted_sum(first17: str) -> int:
+    digits = first17.encode()
+    return sum(w * (d - 48) for w, d in zip(_ID_WEIGHTS, digits, strict=True))
+
+
+def id_check_char(first17: str) -> str:
+    """The check character that completes 17 digits into a valid ID number."""
+    return _ID_CHECK[id_weighted_sum(first17) % 11]

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from bankvoc.customers.masking import id_check_char
 from bankvoc.demo import phrases
 from bankvoc.demo.phrases import Scenario
 from bankvoc.nlp.taxonomy import Taxonomy, load_taxonomy
@@ -170,16 +171,6 @@ LOADER = "demo_admin"
 
 
 # --- identities ---------------------------------------------------------------------------------
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"
-
-
-def id_check_char(first17: str) -> str:
-    """GB 11643-1999 check character of the first 17 digits of an ID number."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_CHARS[total % 11]
-
 
 def make_id_number(rng: random.Random, *, region: str, birth: date, male: bool) -> str:
     sequence = rng.randrange(0, 100) * 10 + rng.choice((1, 3, 5, 7, 9) if male else

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bankvoc.core.settings import Settings
 from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.nlp.grading import GradingRules
-from bankvoc.nlp.keywords import TaxonomyClassifiers, classifiers_for
+from bankvoc.nlp.keywords import KeywordClassifier, classifier_for
 from bankvoc.nlp.taxonomy import Taxonomy, load_taxonomy
 from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
@@ -76,8 +76,8 @@ class StageContext:
         return load_taxonomy()
 
     @property
-    def classifiers(self) -> TaxonomyClassifiers:
-        return classifiers_for(self.taxonomy)
+    def classifier(self) -> KeywordClassifier:
+        return classifier_for(self.taxonomy)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import csv
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 
 from bankvoc.core.db import unit_of_work
+from bankvoc.core.gctune import bulk_collection
 from bankvoc.intake import service
 from bankvoc.intake.context import IntakeContext
 from bankvoc.intake.draft import Draft, Outcome, new_draft
@@ -114,13 +116,11 @@ def import_file(
         actor.require("case.import")
         ctx = service.build_context(session, actor=actor, source_system=source_system,
                                     default_channel=channel)
-    try:
+    with bulk_collection(), closing(rejects):
         for batch in _batches(iter(source), batch_size, mapping):
             _store(batch, engine=engine, actor=actor, ctx=ctx, report=report, rejects=rejects)
             if on_progress:
                 on_progress(report.rows, total)
-    finally:
-        rejects.close()
     if rejects.used:
         report.rejects_file = rejects.path
     elif rejects.path.exists():

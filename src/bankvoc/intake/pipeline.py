@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 
 from bankvoc.cases import references
-from bankvoc.cases.enums import REFERENCE_PREFIX, CaseKind, CaseStatus
+from bankvoc.cases.enums import REFERENCE_PREFIX, CaseStatus
 from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
 from bankvoc.cases.models import Case, CaseEvent
 from bankvoc.core.db import bulk_insert
@@ -112,10 +112,11 @@ def _ids_by_reference(ctx: IntakeContext, refs: list[str]) -> dict[str, int]:
 
 def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
     groups: dict[tuple[str, str], list[Draft]] = {}
+    tz = ctx.settings.tz
     for d in new:
         assert d.received_at is not None
-        day = d.received_at.astimezone(ctx.settings.tz).strftime("%Y%m%d")
-        groups.setdefault((REFERENCE_PREFIX[CaseKind(d.kind)], day), []).append(d)
+        day = d.received_at.astimezone(tz).date().isoformat().replace("-", "")
+        groups.setdefault((REFERENCE_PREFIX[d.kind], day), []).append(d)
     firsts = references.reserve_blocks(
         ctx.db, wanted={key: len(members) for key, members in groups.items()})
     for (prefix, day), members in groups.items():

@@ -20,21 +20,22 @@ def _from_words(words: dict[str, Any], enum: type, value: Any, what: str) -> Any
     if isinstance(value, enum):
         return value
     text = parsing.clean_text(value)
+    found = words.get(text) or words.get(text.lower())
+    if found is not None:
+        return found
     try:
         return enum(text.lower())
     except ValueError:
-        pass
-    found = words.get(text.lower()) or words.get(text)
-    if found is None:
         allowed = ", ".join(e.value for e in enum)  # type: ignore[attr-defined]
-        raise ValueError(f"unknown {what} {text!r}; use one of {allowed} or its Chinese name")
-    return found
+        raise ValueError(
+            f"unknown {what} {text!r}; use one of {allowed} or its Chinese name") from None
 
 
 class CaseCreate(BaseModel):
     """A case to register. Field names are the canonical names file headers map to."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid",
+                              coerce_numbers_to_str=True)
 
     text: str = Field(min_length=1, max_length=TEXT_HARD_LIMIT,
                       description="What the customer said or wrote")
@@ -115,10 +116,10 @@ class CaseCreate(BaseModel):
             raise ValueError("fails the ID number checksum")
         return number
 
-    @field_validator("text", "title", "customer_name", "org", "product", "category",
-                     "source_system", "source_id", mode="before")
+    @field_validator("org", "source_id", mode="before")
     @classmethod
-    def _plain_text(cls, value: Any) -> Any:
+    def _identifier(cls, value: Any) -> Any:
+        """Spreadsheets hold codes and ids as numbers: 1001.0 is the id "1001"."""
         if value is None:
             return None
         if isinstance(value, str | int | float | Decimal) and not isinstance(value, bool):

@@ -146,7 +146,6 @@ def match_source(draft: Draft, ctx: IntakeContext) -> Draft:
 def normalise(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
     draft.text = text.tidy(draft.data.text)
-    draft.title = draft.data.title or text.title_from(draft.text)
     draft.language = text.language(draft.text)
     draft.text_hash = text.content_key(draft.text)
     return draft
@@ -161,7 +160,9 @@ def protect_pii(draft: Draft, ctx: StageContext) -> Draft:
             id_number=data.customer_id_number)
     spans = pii.find_pii(draft.text)
     draft.text_masked = pii.mask_text(draft.text, spans)
-    draft.title = pii.mask_text(draft.title)
+    # A title of our own is cut from the masked text; one given with the record is masked.
+    given = draft.data.title
+    draft.title = pii.mask_text(given) if given else text.title_from(draft.text_masked)
     draft.text_enc = ctx.ring.encrypt(draft.text, field="case_text")
     if spans:
         draft.annotate("pii", Annotation(sorted({s.type for s in spans}), 0.9,
@@ -239,13 +240,14 @@ def dedupe(draft: Draft, ctx: IntakeContext) -> Draft:
 
 def classify(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
+    predictions = None
     for dimension, given in (("product", draft.data.product), ("category", draft.data.category)):
         term = ctx.taxonomy.find(dimension, given) if given else None
         if term is not None:
             annotation = Annotation(term.code, 1.0, "given in the source record", "input")
         else:
-            classifier = getattr(ctx.classifiers, dimension)
-            prediction = classifier.predict(draft.text)
+            predictions = predictions or ctx.classifier.predict(draft.text)
+            prediction = predictions[dimension]
             reason = ("keywords: " + ", ".join(prediction.words) if prediction.words
                       else "no keyword matched")
             if given:
@@ -289,8 +291,9 @@ def set_sla(draft: Draft, ctx: StageContext) -> Draft:
 
 VALIDATE = Stage("validate", 1, ("kind", "channel", "received_at", "amount", "org_id",
                                  "source_system", "source_id"), validate)
-NORMALISE = Stage("normalise", 1, ("text", "title", "language", "text_hash"), normalise)
-PROTECT_PII = Stage("protect_pii", 1, ("identity", "text_masked", "text_enc"), protect_pii)
+NORMALISE = Stage("normalise", 1, ("text", "language", "text_hash"), normalise)
+PROTECT_PII = Stage("protect_pii", 1, ("identity", "text_masked", "text_enc", "title"),
+                    protect_pii)
 CLASSIFY = Stage("classify", 1, ("product", "category"), classify)
 GRADE = Stage("grade", 1, ("severity",), grade)
 ROUTE = Stage("route", 1, ("org_id",), route)

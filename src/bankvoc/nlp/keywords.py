@@ -19,51 +19,51 @@ class Prediction:
 
 
 class KeywordClassifier:
-    """One compiled alternation per dimension; the term with most keyword hits wins."""
+    """Keyword voting over several dimensions (product, category, …) in one pass of the text.
 
-    def __init__(self, terms: list[Term]) -> None:
-        self._owner: dict[str, list[str]] = {}
-        for term in terms:
-            for word in term.keywords:
-                self._owner.setdefault(word.lower(), []).append(term.code)
-        words = sorted(self._owner, key=len, reverse=True)
+    All lexicons are compiled into one alternation, longest words first; each hit votes for
+    the terms that list the word, and the term with most votes wins its dimension.
+    """
+
+    def __init__(self, dimensions: dict[str, list[Term]]) -> None:
+        self.dimensions = tuple(dimensions)
+        self._owners: dict[str, list[tuple[str, str]]] = {}
+        for dimension, terms in dimensions.items():
+            for term in terms:
+                for word in term.keywords:
+                    self._owners.setdefault(word.lower(), []).append((dimension, term.code))
+        words = sorted(self._owners, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(w) for w in words)) if words else None
 
-    def predict(self, text: str) -> Prediction:
-        if self._pattern is None:
-            return Prediction("other", 0.0, ())
-        hits = self._pattern.findall(text.lower())
-        if not hits:
-            return Prediction("other", 0.2, ())
-        votes: Counter[str] = Counter()
+    def predict(self, text: str) -> dict[str, Prediction]:
+        hits = self._pattern.findall(text.lower()) if self._pattern is not None else []
+        votes: dict[str, Counter[str]] = {d: Counter() for d in self.dimensions}
+        words: dict[tuple[str, str], list[str]] = {}
         for word in hits:
-            for code in self._owner[word]:
-                votes[code] += 1
+            for dimension, code in self._owners[word]:
+                votes[dimension][code] += 1
+                words.setdefault((dimension, code), []).append(word)
+        return {d: self._decide(votes[d], d, words) for d in self.dimensions}
+
+    @staticmethod
+    def _decide(votes: Counter[str], dimension: str,
+                words: dict[tuple[str, str], list[str]]) -> Prediction:
+        if not votes:
+            return Prediction("other", 0.2, ())
         (best, top), *rest = [*votes.most_common(2), ("", 0)]
         runner_up = rest[0][1] if rest else 0
         # More hits, and a clearer lead over the runner-up, mean more confidence.
         confidence = min(0.95, 0.5 + 0.1 * top + 0.15 * (top - runner_up) / top)
-        words = tuple(dict.fromkeys(w for w in hits if best in self._owner[w]))
-        return Prediction(best, round(confidence, 3), words)
+        return Prediction(best, round(confidence, 3),
+                          tuple(dict.fromkeys(words[(dimension, best)])))
 
 
-@dataclass(frozen=True)
-class TaxonomyClassifiers:
-    """The cold-start classifiers of one taxonomy version, one per dimension."""
-
-    product: KeywordClassifier
-    category: KeywordClassifier
-
-    @classmethod
-    def from_taxonomy(cls, taxonomy: Taxonomy) -> TaxonomyClassifiers:
-        return cls(KeywordClassifier(taxonomy.products), KeywordClassifier(taxonomy.categories))
+_by_version: dict[str, KeywordClassifier] = {}
 
 
-_by_version: dict[str, TaxonomyClassifiers] = {}
-
-
-def classifiers_for(taxonomy: Taxonomy) -> TaxonomyClassifiers:
-    """Compiled once per taxonomy version and process."""
+def classifier_for(taxonomy: Taxonomy) -> KeywordClassifier:
+    """The taxonomy's product and category classifier, compiled once per version and process."""
     if taxonomy.version not in _by_version:
-        _by_version[taxonomy.version] = TaxonomyClassifiers.from_taxonomy(taxonomy)
+        _by_version[taxonomy.version] = KeywordClassifier(
+            {"product": taxonomy.products, "category": taxonomy.categories})
     return _by_version[taxonomy.version]

@@ -8,6 +8,7 @@ import unicodedata
 
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LETTER = re.compile(r"[^\W\d_]")
 _HASH_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -25,7 +26,7 @@ def content_key(text: str) -> str:
 def language(text: str) -> str:
     sample = text[:400]
     cjk = len(_CJK.findall(sample))
-    letters = sum(ch.isalpha() for ch in sample)
+    letters = len(_LETTER.findall(sample))
     return "zh" if letters and cjk / letters > 0.2 else "en"
 
 
