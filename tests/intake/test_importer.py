@@ -143,6 +143,17 @@ class TestImportFile:
             (reject,) = list(csv.DictReader(handle))
         assert (reject["row"], reject["field"]) == ("4", "received_at")
 
+    def test_a_worker_process_prepares_rows_with_the_same_outcome(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "cases.csv", GOOD + BAD)
+        report = import_file(path, engine=engine, actor=admin, workers=1, batch_size=2)
+        assert report.workers == 1
+        assert (report.counts["accepted"], report.counts["merged"],
+                report.counts["rejected"]) == (2, 1, 4)
+        again = import_file(path, engine=engine, actor=admin, workers=0)
+        assert again.counts["unchanged"] == 3
+
     def test_outcomes_add_up_to_the_data_rows(
         self, engine: Engine, admin: Actor, tmp_path: Path
     ) -> None:

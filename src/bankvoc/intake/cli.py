@@ -25,6 +25,9 @@ def import_command(
     source: Annotated[str, typer.Option(help="Source system the ids come from")] = "import",
     user: Annotated[str, typer.Option(help="Import as this user")] = "admin",
     batch_size: Annotated[int | None, typer.Option(min=1, max=50_000)] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=0, max=16, help="Processes understanding rows ahead of storage (default: by size)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
 ) -> None:
     """Import cases from a file. Re-running the same file changes nothing."""
@@ -48,7 +51,7 @@ def import_command(
 
         report = import_file(file, engine=engine, actor=actor, channel=channel,
                              mapping_file=mapping, rejects_path=rejects, source_system=source,
-                             batch_size=batch_size or settings.import_batch_size,
+                             batch_size=batch_size or settings.import_batch_size, workers=workers,
                              on_progress=progress)
     _print_report(report, as_json)
 

@@ -6,7 +6,7 @@ session and the per-batch look-ups that the database stages fill in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -78,6 +78,10 @@ class StageContext:
     @property
     def classifier(self) -> KeywordClassifier:
         return classifier_for(self.taxonomy)
+
+    def pure(self) -> StageContext:
+        """Just the plain data, to hand to a worker process (no session, no caches)."""
+        return StageContext(**{f.name: getattr(self, f.name) for f in fields(StageContext)})
 
 
 @dataclass

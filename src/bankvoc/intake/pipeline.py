@@ -26,14 +26,19 @@ from bankvoc.intake.stages import DATABASE_STAGES, PURE_STAGES, run_stages
 
 
 def understand(drafts: list[Draft], ctx: StageContext) -> list[Draft]:
-    """The stages that need no database (pure functions of the draft and the context)."""
+    """The stages that need no database: pure functions of the draft and a picklable context,
+    so an importer may run them in worker processes."""
     run_stages(drafts, ctx, PURE_STAGES)
     return drafts
 
 
-def ingest(drafts: list[Draft], ctx: IntakeContext) -> list[Draft]:
-    """Validate, understand and store a batch; returns the drafts with their outcomes."""
-    understand(drafts, ctx)
+def ingest(drafts: list[Draft], ctx: IntakeContext, *, understood: bool = False) -> list[Draft]:
+    """Validate, understand and store a batch; returns the drafts with their outcomes.
+
+    `understood` drafts have been through `understand` already, e.g. in a worker process.
+    """
+    if not understood:
+        understand(drafts, ctx)
     for part in split_by_source(drafts):
         ctx.start_batch()
         run_stages(part, ctx, DATABASE_STAGES)

@@ -78,11 +78,13 @@ def register_drafts(
     actor: Actor,
     drafts: list[Draft],
     ctx: IntakeContext,
+    understood: bool = False,
 ) -> list[Draft]:
-    """Store drafts made with `new_draft`, reusing one context across a run's batches."""
+    """Store drafts made with `new_draft` (and maybe understood by a worker process already),
+    reusing one context across a run's batches."""
     actor.require("case.create")
-    ctx.session, ctx.now = session, utcnow()
-    return ingest(drafts, ctx)
+    ctx.session = session
+    return ingest(drafts, ctx, understood=understood)
 
 
 def count_records(session: Session, *, source_system: str | None = None) -> int:
