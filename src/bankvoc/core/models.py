@@ -44,10 +44,3 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
 
-
-def load_all_models() -> None:
-    """Import every feature's models so `Base.metadata` is complete (Alembic, test set-up)."""
-    import bankvoc.cases.models
-    import bankvoc.customers.models
-    import bankvoc.intake.models
-    import bankvoc.orgs.models  # noqa: F401

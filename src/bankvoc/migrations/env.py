@@ -5,11 +5,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+# Every feature's tables, so that autogenerate sees the whole schema.
+import bankvoc.cases.models
+import bankvoc.customers.models
+import bankvoc.intake.models
+import bankvoc.orgs.models  # noqa: F401
 from bankvoc.core.db import build_engine
-from bankvoc.core.models import Base, load_all_models
+from bankvoc.core.models import Base
 from bankvoc.core.settings import get_settings
 
-load_all_models()
 target_metadata = Base.metadata
 config = context.config
 
