@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 TEST_PII_KEY = "t1:" + base64.b64encode(b"test-pii-key-32-bytes-long-00000").decode()
 PG_ADMIN_URL = os.environ.get("BANKVOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("BANKVOC_TEST_REQUIRE_PG") == "1"
+# One id per test run, shared with the xdist workers (they inherit the environment), so runs
+# that overlap on one PostgreSQL server never touch each other's databases.
+RUN_ID = os.environ.setdefault("BANKVOC_TEST_RUN_ID", uuid.uuid4().hex[:8])
 
 
 def _set_test_environment() -> None:
@@ -62,15 +66,24 @@ def _pg_reachable() -> bool:
         return False
 
 
-def make_pg_database(name: str) -> str:
-    """A brand-new PostgreSQL database (dropped first if left over); returns its URL."""
+def _pg_admin(statement: str) -> None:
     admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(statement))
     admin.dispose()
+
+
+def make_pg_database(name: str) -> str:
+    """A brand-new PostgreSQL database (dropped first if left over); returns its URL."""
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"')
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        _pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -83,7 +96,7 @@ def _backend_url(backend: str, directory: Path, name: str) -> str:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL required but not reachable at {PG_ADMIN_URL}")
         pytest.skip("PostgreSQL not reachable")
-    return make_pg_database(f"bankvoc_{name}_{_worker()}")
+    return make_pg_database(f"bankvoc_{RUN_ID}_{name}_{_worker()}")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -99,6 +112,7 @@ def migrated_engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> I
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+    drop_database(url)
 
 
 @pytest.fixture
@@ -123,14 +137,15 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def fresh_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database of its own, for tests that commit for real."""
-    name = "t" + str(abs(hash(request.node.nodeid)) % 10**8)
-    url = _backend_url(backend, tmp_path, name)
+    url = _backend_url(backend, tmp_path, "t" + uuid.uuid4().hex[:8])
     engine = build_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    reset_engines()  # code under test may have pooled connections to it
+    drop_database(url)
 
 
 # --- org tree, users and clients -------------------------------------------------------------

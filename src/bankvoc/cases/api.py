@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
 
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
-from bankvoc.cases import service
-from bankvoc.cases.schemas import CaseFilters, CasePage, CaseRead, ChainRead, EventRead
+from bankvoc.cases import attachments, service
+from bankvoc.cases.schemas import (
+    AttachmentRead,
+    CaseFilters,
+    CasePage,
+    CaseRead,
+    ChainRead,
+    EventRead,
+)
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -43,3 +51,33 @@ def verify_case_chain(session: DbSession, actor: CurrentActor, reference: str) -
     check = service.check_chain(session, actor=actor, case=case)
     return ChainRead(ok=check.ok, events=check.events, broken_at_seq=check.broken_at_seq,
                      reason=check.reason)
+
+
+@router.post("/{reference}/attachments", response_model=AttachmentRead, status_code=201,
+             responses=errors(401, 403, 404, 413, 422))
+def add_attachment(session: DbSession, actor: CurrentActor, reference: str,
+                   file: Annotated[UploadFile, File()]) -> AttachmentRead:
+    case = service.get_case(session, actor=actor, reference=reference)
+    attachment = attachments.add_attachment(
+        session, actor=actor, case=case, filename=file.filename or "file",
+        content_type=file.content_type, stream=file.file)
+    return AttachmentRead.model_validate(attachment, from_attributes=True)
+
+
+@router.get("/{reference}/attachments", response_model=list[AttachmentRead],
+            responses=errors(401, 403, 404))
+def list_attachments(session: DbSession, actor: CurrentActor,
+                     reference: str) -> list[AttachmentRead]:
+    case = service.get_case(session, actor=actor, reference=reference)
+    return [AttachmentRead.model_validate(a, from_attributes=True)
+            for a in attachments.list_attachments(session, actor=actor, case=case)]
+
+
+@router.get("/{reference}/attachments/{attachment_id}", response_class=FileResponse,
+            responses=errors(401, 403, 404, 422))
+def download_attachment(session: DbSession, actor: CurrentActor, reference: str,
+                        attachment_id: int) -> FileResponse:
+    case = service.get_case(session, actor=actor, reference=reference)
+    attachment, path = attachments.open_attachment(session, actor=actor, case=case,
+                                                   attachment_id=attachment_id)
+    return FileResponse(path, media_type=attachment.content_type, filename=attachment.filename)

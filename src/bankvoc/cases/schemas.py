@@ -80,3 +80,12 @@ class CaseFilters(BaseModel):
     received_from: datetime | None = None
     received_to: datetime | None = None
     q: str | None = Field(default=None, max_length=100, description="Words in title or text")
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime

@@ -12,6 +12,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "case.read": ALL_ROLES,
     "case.create": CASE_WORKERS,
     "case.import": frozenset({Role.admin, Role.cpo, Role.handler, Role.team_lead}),
+    "case.attach": CASE_WORKERS,
     "pii.read": frozenset({Role.admin, Role.cpo, Role.handler}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
