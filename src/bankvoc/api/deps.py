@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from bankvoc.core.db import transaction
 from bankvoc.core.errors import Unauthorized
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
@@ -16,15 +17,8 @@ from bankvoc.orgs.service import Actor
 def _session(request: Request) -> Iterator[Session]:
     """The API's unit of work: commit when the route returns, roll back when it raises."""
     sessions: sessionmaker[Session] = request.app.state.sessions
-    session = sessions()
-    try:
+    with transaction(sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # "function" scope: the commit happens before the response is sent, so a failed commit is an

@@ -79,7 +79,14 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """The one owner of a transaction outside the API: commit on success, roll back on error."""
-    session = session_factory(engine)()
+    with transaction(session_factory(engine)) as session:
+        yield session
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work is committed if the block succeeds and rolled back if it raises."""
+    session = sessions()
     try:
         yield session
         session.commit()
