@@ -14,6 +14,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "case.import": frozenset({Role.admin, Role.cpo, Role.handler, Role.team_lead}),
     "case.attach": CASE_WORKERS,
     "pii.read": frozenset({Role.admin, Role.cpo, Role.handler}),
+    "model.manage": frozenset({Role.admin, Role.cpo, Role.analyst}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),
