@@ -7,13 +7,14 @@ from fastapi.responses import FileResponse
 
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
-from bankvoc.cases import attachments, service
+from bankvoc.cases import attachments, review, service
 from bankvoc.cases.schemas import (
     AttachmentRead,
     CaseFilters,
     CasePage,
     CaseRead,
     ChainRead,
+    CorrectionCreate,
     EventRead,
 )
 
@@ -81,3 +82,13 @@ def download_attachment(session: DbSession, actor: CurrentActor, reference: str,
     attachment, path = attachments.open_attachment(session, actor=actor, case=case,
                                                    attachment_id=attachment_id)
     return FileResponse(path, media_type=attachment.content_type, filename=attachment.filename)
+
+
+@router.post("/{reference}/corrections", response_model=CaseRead,
+             responses=errors(401, 403, 404, 422))
+def correct_case(session: DbSession, actor: CurrentActor, reference: str,
+                 body: CorrectionCreate) -> CaseRead:
+    """Correct the product or category; the correction is kept as training data."""
+    case = service.get_case(session, actor=actor, reference=reference)
+    return service.to_read(review.correct(session, actor=actor, case=case, field=body.field,
+                                          value=body.value))

@@ -49,6 +49,8 @@ class Case(Base):
     source_system: Mapped[str | None] = mapped_column(String(64))
     source_id: Mapped[str | None] = mapped_column(String(128))
     merged_count: Mapped[int] = mapped_column(default=0)
+    # An automatic decision below the confidence threshold waits for a handler's review.
+    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
     # Each automatic decision: {field: {value, confidence, reason, source: "stage@version"}}.
     annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -100,3 +102,20 @@ class ReferenceCounter(Base):
     prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last: Mapped[int] = mapped_column()
+
+
+class LabelCorrection(Base):
+    """A handler's correction of an automatic decision: kept as training data."""
+
+    __tablename__ = "label_correction"
+    __table_args__ = (Index("ix_label_correction_field_created_at", "field", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(100))
+    new_value: Mapped[str] = mapped_column(String(100))
+    # The masked text as it was corrected: training never needs the personal data.
+    text: Mapped[str] = mapped_column(Text)
+    corrected_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

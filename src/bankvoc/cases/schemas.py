@@ -42,6 +42,7 @@ class CaseRead(BaseModel):
     due_at: datetime | None
     closed_at: datetime | None
     merged_count: int
+    needs_review: bool
     annotations: dict[str, Any]
     version: int
     created_at: datetime
@@ -80,6 +81,8 @@ class CaseFilters(BaseModel):
     received_from: datetime | None = None
     received_to: datetime | None = None
     q: str | None = Field(default=None, max_length=100, description="Words in title or text")
+    needs_review: bool | None = Field(
+        default=None, description="Only cases whose automatic decisions await review")
 
 
 class AttachmentRead(BaseModel):
@@ -89,3 +92,9 @@ class AttachmentRead(BaseModel):
     size: int
     sha256: str
     created_at: datetime
+
+
+class CorrectionCreate(BaseModel):
+    field: str = Field(description="product or category")
+    value: str = Field(min_length=1, max_length=100,
+                       description="A taxonomy code or name, e.g. credit_card / 信用卡")

@@ -64,6 +64,8 @@ def _apply_filters(session: Session, stmt: Select[Case], actor: Actor,
         stmt = stmt.where(Case.received_at >= filters.received_from)
     if filters.received_to:
         stmt = stmt.where(Case.received_at < filters.received_to)
+    if filters.needs_review is not None:
+        stmt = stmt.where(Case.needs_review.is_(filters.needs_review))
     if filters.q:
         pattern = f"%{filters.q}%"
         stmt = stmt.where(or_(Case.title.like(pattern), Case.text_masked.like(pattern),
@@ -121,6 +123,7 @@ def to_read(case: Case) -> CaseRead:
         "language": case.language, "amount": case.amount, "currency": case.currency,
         "customer": masked, "received_at": case.received_at, "due_at": case.due_at,
         "closed_at": case.closed_at, "merged_count": case.merged_count,
+        "needs_review": case.needs_review,
         "annotations": case.annotations, "version": case.version,
         "created_at": case.created_at, "updated_at": case.updated_at,
     }

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(default=2_000, ge=1)
     attachment_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)
+    # Automatic product/category decisions less sure than this wait for a handler's review.
+    review_confidence: float = Field(default=0.5, ge=0, le=1)
     log_level: str = "INFO"
 
     @field_validator("timezone")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
 
-from bankvoc.cases import references
+from bankvoc.cases import references, review
 from bankvoc.cases.enums import REFERENCE_PREFIX, CaseStatus
 from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
 from bankvoc.cases.models import Case, CaseEvent
@@ -132,6 +132,7 @@ def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
 def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]:
     assert d.org_id is not None
     assert d.received_at is not None
+    annotations = {k: a.as_dict() for k, a in d.annotations.items()}
     return {
         "reference": d.reference, "kind": d.kind, "channel": d.channel,
         "status": CaseStatus.received.value, "severity": d.severity, "org_id": d.org_id,
@@ -140,7 +141,8 @@ def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]
         "text_hash": d.text_hash, "language": d.language, "amount": d.amount, "currency": "CNY",
         "received_at": d.received_at, "due_at": d.due_at, "source_system": d.source_system,
         "source_id": d.source_id, "merged_count": merged_count,
-        "annotations": {k: a.as_dict() for k, a in d.annotations.items()},
+        "annotations": annotations,
+        "needs_review": review.needs_review(annotations, ctx.settings.review_confidence),
         "created_at": ctx.now, "updated_at": ctx.now, "version": 1,
     }
 

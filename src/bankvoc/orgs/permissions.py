@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "case.create": CASE_WORKERS,
     "case.import": frozenset({Role.admin, Role.cpo, Role.handler, Role.team_lead}),
     "case.attach": CASE_WORKERS,
+    "case.correct": frozenset({Role.admin, Role.cpo, Role.handler, Role.team_lead}),
     "pii.read": frozenset({Role.admin, Role.cpo, Role.handler}),
     "model.manage": frozenset({Role.admin, Role.cpo, Role.analyst}),
     "org.read": ALL_ROLES,

@@ -1,0 +1,16 @@
+"""The whole schema: every feature's tables, for migrations and the schema test."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def metadata() -> MetaData:
+    """`Base.metadata` with every feature's models imported (so none is missing)."""
+    import bankvoc.cases.models
+    import bankvoc.customers.models
+    import bankvoc.intake.models
+    import bankvoc.orgs.models  # noqa: F401
+    from bankvoc.core.models import Base
+
+    return Base.metadata
