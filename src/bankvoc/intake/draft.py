@@ -51,6 +51,7 @@ class Draft:
     kind: str = ""
     channel: str = ""
     received_at: datetime | None = None
+    received_at_given: bool = False
     text: str = ""
     title: str = ""
     language: str = "zh"
@@ -90,6 +91,12 @@ class Draft:
 
     def annotate(self, name: str, annotation: Annotation) -> None:
         self.annotations[name] = annotation
+
+    def shed(self) -> Draft:
+        """Drop what only the database-free stages need (the raw row, the parsed input and the
+        plain text), so a worker process sends back less."""
+        self.raw, self.data, self.text = {}, None, ""
+        return self
 
 
 def new_draft(row: int, raw: dict[str, Any]) -> Draft:

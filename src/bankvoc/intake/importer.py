@@ -125,7 +125,7 @@ def _init_worker(mapping: HeaderMapping, ctx: StageContext) -> None:
 def _prepare_in_worker(rows: list[SourceRow]) -> list[Draft]:
     assert _worker_setup is not None
     with bulk_collection():
-        return _prepare(rows, *_worker_setup)
+        return [draft.shed() for draft in _prepare(rows, *_worker_setup)]
 
 
 def _prepared(batches: Iterator[_Batch], mapping: HeaderMapping, ctx: StageContext,

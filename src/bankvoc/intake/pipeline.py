@@ -178,9 +178,8 @@ def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
     if draft.existing_was_merged:
         return {"merged_record": True, "text": draft.text_masked[:500]}
     changed: dict[str, Any] = {}
-    assert draft.data is not None
     for name in _UPDATABLE:
-        if name == "received_at" and draft.data.received_at is None:
+        if name == "received_at" and not draft.received_at_given:
             continue  # a row without a receipt time keeps the one first stored
         new_value = getattr(draft, name)
         if getattr(case, name) != new_value:

@@ -78,6 +78,7 @@ def validate(draft: Draft, ctx: StageContext) -> Draft:
         draft.reject("received_at", "is in the future")
         return draft
     draft.received_at = received
+    draft.received_at_given = data.received_at is not None
     draft.kind = data.kind.value
     draft.channel = (data.channel.value if data.channel else ctx.default_channel
                      or Channel.other.value)
