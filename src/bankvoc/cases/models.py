@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bankvoc.core.models import Base
@@ -30,6 +30,8 @@ class Case(Base):
     channel: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(12))
+    # Polarity of the customer's words, -1 (angry) … 1 (pleased).
+    sentiment: Mapped[float | None] = mapped_column(Float)
     org_id: Mapped[int] = mapped_column(ForeignKey("org.id"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     product: Mapped[str | None] = mapped_column(String(40))

@@ -29,6 +29,7 @@ class CaseRead(BaseModel):
     channel: Channel
     status: CaseStatus
     severity: Severity
+    sentiment: float | None
     org: OrgBrief
     product: str | None
     category: str | None

@@ -116,7 +116,7 @@ def to_read(case: Case) -> CaseRead:
                             id_number=customer.id_number_masked) if customer else None
     data: dict[str, Any] = {
         "reference": case.reference, "kind": case.kind, "channel": case.channel,
-        "status": case.status, "severity": case.severity,
+        "status": case.status, "severity": case.severity, "sentiment": case.sentiment,
         "org": OrgBrief(code=case.org.code, name=case.org.name,
                         name_en=case.org.name_en), "product": case.product,
         "category": case.category, "title": case.title, "text": case.text_masked,

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from bankvoc.core.settings import Settings
 from bankvoc.customers.crypto import KeyRing, keyring
-from bankvoc.nlp.grading import GradingRules
+from bankvoc.nlp.grading import GradingRules, load_grading_rules
 from bankvoc.nlp.keywords import KeywordClassifier, classifier_for
+from bankvoc.nlp.pipeline import default_sentiment
+from bankvoc.nlp.sentiment import SentimentScorer
 from bankvoc.nlp.taxonomy import Taxonomy, load_taxonomy
 from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
@@ -64,7 +66,7 @@ class StageContext:
     # "content": a row without a source id is keyed by its content (files, re-runs are no-ops);
     # "unique": every such row is new (API calls without an idempotency key).
     implicit_source_id: str = "content"
-    grading_rules: GradingRules = field(default_factory=GradingRules)
+    grading_rules: GradingRules = field(default_factory=load_grading_rules)
 
     # Derived helpers, compiled once per process and configuration.
     @property
@@ -74,6 +76,10 @@ class StageContext:
     @property
     def taxonomy(self) -> Taxonomy:
         return load_taxonomy()
+
+    @property
+    def sentiment(self) -> SentimentScorer:
+        return default_sentiment()
 
     @property
     def classifier(self) -> KeywordClassifier:

@@ -68,6 +68,7 @@ class Draft:
     product: str | None = None
     category: str | None = None
     severity: str = "general"
+    sentiment: float | None = None
     due_at: datetime | None = None
     annotations: dict[str, Annotation] = field(default_factory=dict)
     error_field: str | None = None

@@ -135,7 +135,8 @@ def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]
     annotations = {k: a.as_dict() for k, a in d.annotations.items()}
     return {
         "reference": d.reference, "kind": d.kind, "channel": d.channel,
-        "status": CaseStatus.received.value, "severity": d.severity, "org_id": d.org_id,
+        "status": CaseStatus.received.value, "severity": d.severity, "sentiment": d.sentiment,
+        "org_id": d.org_id,
         "customer_id": d.customer_id, "product": d.product, "category": d.category,
         "title": d.title, "text_masked": d.text_masked, "text_enc": d.text_enc,
         "text_hash": d.text_hash, "language": d.language, "amount": d.amount, "currency": "CNY",

@@ -260,14 +260,27 @@ def classify(draft: Draft, ctx: StageContext) -> Draft:
     return draft
 
 
+def sentiment(draft: Draft, ctx: StageContext) -> Draft:
+    mood = ctx.sentiment.score(draft.text)
+    draft.sentiment = mood.polarity
+    draft.annotate("sentiment", Annotation(
+        mood.polarity, mood.intensity, "words: " + ", ".join(mood.words) if mood.words
+        else "no sentiment word", SENTIMENT.source))
+    return draft
+
+
 def grade(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
+    assert draft.received_at is not None
     if draft.data.severity is not None:
         draft.severity = draft.data.severity.value
         draft.annotate("severity", Annotation(draft.severity, 1.0, "given in the source record",
                                               "input"))
         return draft
-    result = grading.grade(draft.text, amount=draft.amount, rules=ctx.grading_rules)
+    result = grading.grade(
+        draft.text, amount=draft.amount, rules=ctx.grading_rules,
+        birth_year=draft.identity.birth_year if draft.identity else None,
+        on=draft.received_at.astimezone(ctx.settings.tz).date(), sentiment=draft.sentiment)
     draft.severity = result.severity
     draft.annotate("severity", Annotation(
         result.severity, 0.8 if result.reasons else 0.6,
@@ -296,6 +309,7 @@ NORMALISE = Stage("normalise", 1, ("text", "language", "text_hash"), normalise)
 PROTECT_PII = Stage("protect_pii", 1, ("identity", "text_masked", "text_enc", "title"),
                     protect_pii)
 CLASSIFY = Stage("classify", 1, ("product", "category"), classify)
+SENTIMENT = Stage("sentiment", 1, ("sentiment",), sentiment)
 GRADE = Stage("grade", 1, ("severity",), grade)
 ROUTE = Stage("route", 1, ("org_id",), route)
 SET_SLA = Stage("set_sla", 1, ("due_at",), set_sla)
@@ -308,8 +322,8 @@ DEDUPE = Stage("dedupe", 1, ("outcome", "merge_into_case_id", "merge_into_draft"
 
 # Understanding comes first and needs no database; then the stages that look at what is
 # stored decide, batch after batch in order, what is new, merged, updated or unchanged.
-PURE_STAGES: tuple[Stage, ...] = (VALIDATE, NORMALISE, PROTECT_PII, CLASSIFY, GRADE, ROUTE,
-                                  SET_SLA)
+PURE_STAGES: tuple[Stage, ...] = (VALIDATE, NORMALISE, PROTECT_PII, CLASSIFY, SENTIMENT, GRADE,
+                                  ROUTE, SET_SLA)
 DATABASE_STAGES: tuple[Stage, ...] = (MATCH_SOURCE, RESOLVE_CUSTOMER, DEDUPE)
 PIPELINE: tuple[Stage, ...] = PURE_STAGES + DATABASE_STAGES
 

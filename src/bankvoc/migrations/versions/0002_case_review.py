@@ -1,4 +1,4 @@
-"""case review queue and label corrections
+"""case review queue, label corrections and sentiment
 
 Revision ID: 0002
 Revises: 0001
@@ -24,6 +24,7 @@ def upgrade() -> None:
             sa.Column("needs_review", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.create_index(batch_op.f("ix_case_needs_review"), ["needs_review"], unique=False)
+        batch_op.add_column(sa.Column("sentiment", sa.Float(), nullable=True))
 
     op.create_table(
         "label_correction",
@@ -51,5 +52,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("label_correction")
     with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.drop_column("sentiment")
         batch_op.drop_index(batch_op.f("ix_case_needs_review"))
         batch_op.drop_column("needs_review")
