@@ -13,6 +13,7 @@ from bankvoc.core.db import get_engine, reset_engines, unit_of_work
 from bankvoc.core.settings import get_settings, reset_settings
 from bankvoc.demo.cli import demo_app
 from bankvoc.intake.cli import import_command
+from bankvoc.nlp.cli import classify_command, model_app
 from bankvoc.ops import service as ops_service
 from bankvoc.orgs.cli import users_app
 
@@ -22,7 +23,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+app.add_typer(model_app, name="model")
 app.command("import")(import_command)
+app.command("classify")(classify_command)
 
 
 @app.callback()

@@ -139,9 +139,10 @@ class TestListCases:
         assert [item["text"] for item in page["items"]] == ["第3号投诉：信用卡年费问题"]
 
     def test_bad_filters_are_422_naming_the_field(self, client: TestClient, world: World) -> None:
-        for params, field in [({"status": "lost"}, "status"), ({"limit": 0}, "limit"),
-                              ({"cursor": "!!"}, "cursor"),
-                              ({"received_from": "soon"}, "received_from")]:
+        cases: list[tuple[dict[str, str | int], str]] = [
+            ({"status": "lost"}, "status"), ({"limit": 0}, "limit"), ({"cursor": "!!"}, "cursor"),
+            ({"received_from": "soon"}, "received_from")]
+        for params, field in cases:
             response = client.get("/api/v1/cases", headers=auth(world, "hq_admin"),
                                   params=params)
             assert response.status_code == 422, params

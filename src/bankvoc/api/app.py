@@ -12,6 +12,7 @@ from bankvoc.cases.api import router as cases_router
 from bankvoc.core.db import get_engine, session_factory
 from bankvoc.core.settings import get_settings
 from bankvoc.intake.api import router as intake_router
+from bankvoc.nlp.api import router as text_router
 from bankvoc.orgs.api import router as orgs_router
 
 API_PREFIX = "/api/v1"
@@ -33,6 +34,7 @@ def create_app(
     api.include_router(intake_router)
     api.include_router(cases_router)
     api.include_router(orgs_router)
+    api.include_router(text_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["ops"])

@@ -5,16 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-# Every feature's tables, so that autogenerate sees the whole schema.
-import bankvoc.cases.models
-import bankvoc.customers.models
-import bankvoc.intake.models
-import bankvoc.orgs.models  # noqa: F401
+from bankvoc import schema
 from bankvoc.core.db import build_engine
-from bankvoc.core.models import Base
 from bankvoc.core.settings import get_settings
 
-target_metadata = Base.metadata
+# Every feature's tables, so that autogenerate sees the whole schema.
+target_metadata = schema.metadata()
 config = context.config
 
 
