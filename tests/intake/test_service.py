@@ -164,6 +164,27 @@ class TestRegisterMany:
         assert second.case_id == first.case_id
         assert verify_chain(world.session, case_id=first.case_id or 0).ok
 
+    def test_a_paraphrase_by_the_same_customer_is_merged_with_its_score(
+        self, world: World
+    ) -> None:
+        base = {"customer_phone": "13812345678", "received_at": "2026-11-01"}
+        first, second, other = _many(world, [
+            {**base, "source_id": "1", "text": "我的信用卡昨天被盗刷了，请尽快处理"},
+            {**base, "source_id": "2", "text": "信用卡昨天被人盗刷，麻烦尽快处理一下"},
+            {**base, "source_id": "3", "text": "网点排队两个小时没人管，服务太差"},
+        ])
+        assert (second.outcome, second.case_id) == (Outcome.MERGED, first.case_id)
+        assert 0.6 <= second.annotations["duplicate"].value < 1
+        assert other.outcome == Outcome.NEW
+
+    def test_a_paraphrase_of_a_stored_open_case_is_merged(self, world: World) -> None:
+        base = {"customer_phone": "13812345678"}
+        (first,) = _many(world, [{**base, "source_id": "1", "received_at": "2026-11-01",
+                                  "text": "我的信用卡昨天被盗刷了，请尽快处理"}])
+        (second,) = _many(world, [{**base, "source_id": "2", "received_at": "2026-11-05",
+                                   "text": "信用卡昨天被人盗刷，麻烦尽快处理一下"}])
+        assert (second.outcome, second.case_id) == (Outcome.MERGED, first.case_id)
+
     def test_repeat_after_the_window_is_a_new_case(self, world: World) -> None:
         base = {"text": TEXT, "customer_phone": "13812345678"}
         first, second = _many(

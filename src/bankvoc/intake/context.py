@@ -17,8 +17,9 @@ from bankvoc.core.settings import Settings
 from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.nlp.grading import GradingRules, load_grading_rules
 from bankvoc.nlp.keywords import KeywordClassifier, classifier_for
-from bankvoc.nlp.pipeline import default_sentiment
+from bankvoc.nlp.pipeline import default_matcher, default_sentiment
 from bankvoc.nlp.sentiment import SentimentScorer
+from bankvoc.nlp.similarity import DuplicateMatcher
 from bankvoc.nlp.taxonomy import Taxonomy, load_taxonomy
 from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
@@ -53,6 +54,14 @@ class OrgDirectory:
 
     def find(self, key: str) -> OrgRef | None:
         return self.by_key.get(key.strip())
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    case_id: int
+    text_hash: str
+    text_masked: str
+    received_at: datetime
 
 
 @dataclass
@@ -98,8 +107,13 @@ class IntakeContext(StageContext):
     known_sources: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
     batch_sources: dict[tuple[str, str], Draft] = field(default_factory=dict)
     customers: dict[str, int] = field(default_factory=dict)
-    open_cases: dict[tuple[int, str], tuple[int, datetime]] = field(default_factory=dict)
-    batch_new_cases: dict[tuple[str, str], Draft] = field(default_factory=dict)
+    # customer id -> their open cases within the window; customer key -> new drafts of theirs
+    open_cases: dict[int, list[OpenCase]] = field(default_factory=dict)
+    batch_new_cases: dict[str, list[Draft]] = field(default_factory=dict)
+
+    @property
+    def duplicate_matcher(self) -> DuplicateMatcher:
+        return default_matcher()
 
     @property
     def db(self) -> Session:

@@ -20,7 +20,7 @@ from bankvoc.cases.enums import OPEN_STATUSES, Channel
 from bankvoc.cases.models import Case
 from bankvoc.core.timeutil import as_utc
 from bankvoc.customers import service as customer_service
-from bankvoc.intake.context import IntakeContext, StageContext
+from bankvoc.intake.context import IntakeContext, OpenCase, StageContext
 from bankvoc.intake.draft import Annotation, Draft, Outcome
 from bankvoc.intake.models import IntakeRecord
 from bankvoc.intake.schemas import CaseCreate
@@ -194,47 +194,80 @@ def resolve_customer(draft: Draft, ctx: IntakeContext) -> Draft:
 
 
 def _prefetch_open_cases(batch: list[Draft], ctx: IntakeContext) -> None:
+    """The open cases, within the window, of every known customer in the batch."""
     candidates = [d for d in batch if d.customer_id is not None and d.outcome == Outcome.NEW]
     if not candidates:
         return
     window = timedelta(days=ctx.settings.dedupe_window_days)
     earliest = min(d.received_at for d in candidates if d.received_at) - window
     customer_ids = list({d.customer_id for d in candidates})
-    hashes = {d.text_hash for d in candidates}
     for start in range(0, len(customer_ids), 400):
         rows = ctx.db.execute(
-            select(Case.id, Case.customer_id, Case.text_hash, Case.received_at).where(
-                Case.customer_id.in_(customer_ids[start:start + 400]),
-                Case.status.in_([s.value for s in OPEN_STATUSES]),
-                Case.received_at >= earliest,
-            )
-        )
-        for case_id, customer_id, text_hash, received_at in rows:
-            if text_hash in hashes and customer_id is not None:
-                ctx.open_cases[(customer_id, text_hash)] = (case_id, received_at)
+            select(Case.id, Case.customer_id, Case.text_hash, Case.text_masked, Case.received_at)
+            .where(Case.customer_id.in_(customer_ids[start:start + 400]),
+                   Case.status.in_([s.value for s in OPEN_STATUSES]),
+                   Case.received_at >= earliest))
+        for case_id, customer_id, text_hash, text_masked, received_at in rows:
+            if customer_id is not None:
+                ctx.open_cases.setdefault(customer_id, []).append(
+                    OpenCase(case_id, text_hash, text_masked, received_at))
 
 
 def dedupe(draft: Draft, ctx: IntakeContext) -> Draft:
-    """Same customer, same words, an open case within the window: attach, never duplicate."""
+    """The same customer saying the same thing (the same words, or a close paraphrase by the
+    duplicate matcher) while a case of theirs is open within the window: attach, never
+    duplicate. Both sides are compared masked, so no personal data is decrypted."""
     if draft.outcome != Outcome.NEW or draft.customer_key is None:
         return draft
     assert draft.received_at is not None
     window = timedelta(days=ctx.settings.dedupe_window_days)
-    if draft.customer_id is not None:
-        found = ctx.open_cases.get((draft.customer_id, draft.text_hash))
-        if found is not None and abs(draft.received_at - found[1]) <= window:
-            draft.outcome = Outcome.MERGED
-            draft.merge_into_case_id = found[0]
-            return draft
-    key = (draft.customer_key, draft.text_hash)
-    earlier = ctx.batch_new_cases.get(key)
-    if earlier is not None and earlier.received_at is not None \
-            and abs(draft.received_at - earlier.received_at) <= window:
-        draft.outcome = Outcome.MERGED
-        draft.merge_into_draft = earlier
+    stored = [c for c in ctx.open_cases.get(draft.customer_id or -1, [])
+              if abs(draft.received_at - c.received_at) <= window]
+    pending = [d for d in ctx.batch_new_cases.get(draft.customer_key, [])
+               if d.received_at is not None and abs(draft.received_at - d.received_at) <= window]
+    texts = [c.text_masked for c in stored] + [d.text_masked for d in pending]
+    hashes = [c.text_hash for c in stored] + [d.text_hash for d in pending]
+    match = _closest(draft, texts, hashes, ctx)
+    if match is None:
+        ctx.batch_new_cases.setdefault(draft.customer_key, []).append(draft)
         return draft
-    ctx.batch_new_cases[key] = draft
+    index, score = match
+    draft.outcome = Outcome.MERGED
+    if index < len(stored):
+        draft.merge_into_case_id = stored[index].case_id
+    else:
+        draft.merge_into_draft = pending[index - len(stored)]
+    draft.annotate("duplicate", Annotation(score, score, "same customer, same matter",
+                                           DEDUPE.source))
     return draft
+
+
+# Texts sharing fewer character pairs than this are never paraphrases at the matcher's
+# threshold; the cheap test keeps the matcher (jieba and all) off most pairs in bulk intake.
+_MIN_SHARED_BIGRAMS = 0.2
+
+
+def _closest(draft: Draft, texts: list[str], hashes: list[str],
+             ctx: IntakeContext) -> tuple[int, float] | None:
+    if draft.text_hash in hashes:
+        return hashes.index(draft.text_hash), 1.0
+    if not texts:
+        return None
+    mine = _bigrams(draft.text_masked)
+    plausible = [i for i, text in enumerate(texts)
+                 if _overlap(mine, _bigrams(text)) >= _MIN_SHARED_BIGRAMS]
+    if not plausible:
+        return None
+    match = ctx.duplicate_matcher.best_match(draft.text_masked, [texts[i] for i in plausible])
+    return None if match is None else (plausible[match[0]], match[1])
+
+
+def _bigrams(body: str) -> set[str]:
+    return {body[i:i + 2] for i in range(len(body) - 1)}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 # --- understand: classify and grade ------------------------------------------------------------
@@ -317,7 +350,7 @@ MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_s
                      prefetch=_prefetch_sources, needs_db=True)
 RESOLVE_CUSTOMER = Stage("resolve_customer", 1, ("customer_id", "customer_key"),
                          resolve_customer, prefetch=_prefetch_customers, needs_db=True)
-DEDUPE = Stage("dedupe", 1, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
+DEDUPE = Stage("dedupe", 2, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
                prefetch=_prefetch_open_cases, outcomes=frozenset({Outcome.NEW}), needs_db=True)
 
 # Understanding comes first and needs no database; then the stages that look at what is

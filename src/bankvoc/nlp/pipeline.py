@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from bankvoc.nlp import grading, pii, text
 from bankvoc.nlp.keywords import classifier_for
 from bankvoc.nlp.sentiment import LexiconSentiment, SentimentScorer
+from bankvoc.nlp.similarity import DuplicateMatcher
 from bankvoc.nlp.taxonomy import Taxonomy, load_taxonomy
 
 FIELDS = ("product", "category")
@@ -133,6 +134,17 @@ def default_sentiment() -> SentimentScorer:
     if _default_sentiment is None:
         _default_sentiment = LexiconSentiment()
     return _default_sentiment
+
+
+_default_matcher: DuplicateMatcher | None = None
+
+
+def default_matcher() -> DuplicateMatcher:
+    """The shipped duplicate matcher (untrained blend), built once per process."""
+    global _default_matcher
+    if _default_matcher is None:
+        _default_matcher = DuplicateMatcher()
+    return _default_matcher
 
 
 def analyze_many(texts: Sequence[str]) -> list[dict[str, Any]]:
