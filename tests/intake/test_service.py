@@ -185,6 +185,30 @@ class TestRegisterMany:
                                    "text": "信用卡昨天被人盗刷，麻烦尽快处理一下"}])
         assert (second.outcome, second.case_id) == (Outcome.MERGED, first.case_id)
 
+    def test_another_matter_from_a_recent_complainant_is_graded_a_repeat(
+        self, world: World
+    ) -> None:
+        base = {"customer_phone": "13812345678"}
+        _many(world, [{**base, "source_id": "1", "received_at": "2026-11-01",
+                       "text": "网点排队两个小时"}])
+        (second,) = _many(world, [{**base, "source_id": "2", "received_at": "2026-11-10",
+                                   "text": "手机银行转账一直失败"}])
+        assert second.outcome == Outcome.NEW
+        assert second.severity == "important"
+        assert "repeat complaint" in second.annotations["severity"].reason
+
+    def test_the_same_text_from_many_customers_in_a_day_is_a_possible_mass_complaint(
+        self, world: World
+    ) -> None:
+        text = "贵行理财产品到期不能兑付，我们要求立即还钱"
+        rows = [{"source_id": str(i), "text": text, "customer_phone": f"1391234567{i}",
+                 "received_at": "2026-11-02 10:00"} for i in range(5)]
+        drafts = _many(world, rows)
+        assert [d.severity for d in drafts][-1] == "urgent"
+        assert "possible mass complaint (5 similar today)" in (
+            drafts[-1].annotations["severity"].reason)
+        assert drafts[0].severity != "urgent"
+
     def test_repeat_after_the_window_is_a_new_case(self, world: World) -> None:
         base = {"text": TEXT, "customer_phone": "13812345678"}
         first, second = _many(

@@ -109,6 +109,9 @@ class IntakeContext(StageContext):
     customers: dict[str, int] = field(default_factory=dict)
     # customer id -> their open cases within the window; customer key -> new drafts of theirs
     open_cases: dict[int, list[OpenCase]] = field(default_factory=dict)
+    # customer id -> receipt times of their cases; (local day, text key) -> cases that day
+    recent_receipts: dict[int, list[datetime]] = field(default_factory=dict)
+    same_text_on_day: dict[tuple[str, str], int] = field(default_factory=dict)
     batch_new_cases: dict[str, list[Draft]] = field(default_factory=dict)
 
     @property
@@ -125,4 +128,6 @@ class IntakeContext(StageContext):
         self.batch_sources.clear()
         self.customers.clear()
         self.open_cases.clear()
+        self.recent_receipts.clear()
+        self.same_text_on_day.clear()
         self.batch_new_cases.clear()

@@ -69,6 +69,8 @@ class Draft:
     category: str | None = None
     severity: str = "general"
     sentiment: float | None = None
+    # Severity given with the record: context (repeats, mass complaints) never overrides it.
+    severity_given: bool = False
     due_at: datetime | None = None
     annotations: dict[str, Annotation] = field(default_factory=dict)
     error_field: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -270,6 +270,66 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
+# --- grade in context: repeats and possible mass complaints ------------------------------------
+
+def _local_day(moment: datetime, ctx: StageContext) -> str:
+    return moment.astimezone(ctx.settings.tz).date().isoformat()
+
+
+def _prefetch_context(batch: list[Draft], ctx: IntakeContext) -> None:
+    """Receipt times of the batch's known customers' recent cases, and how many cases each
+    text arrived in on each day of the batch."""
+    drafts = [d for d in batch if d.outcome == Outcome.NEW and d.received_at is not None]
+    if not drafts:
+        return
+    window = timedelta(days=ctx.grading_rules.config.repeat.within_days)
+    times = [d.received_at for d in drafts if d.received_at is not None]
+    earliest, latest = min(times) - window, max(times)
+    customer_ids = list({d.customer_id for d in drafts if d.customer_id is not None})
+    for start in range(0, len(customer_ids), 400):
+        for customer_id, received_at in ctx.db.execute(
+            select(Case.customer_id, Case.received_at).where(
+                Case.customer_id.in_(customer_ids[start:start + 400]),
+                Case.received_at >= earliest, Case.received_at <= latest)):
+            if customer_id is not None:
+                ctx.recent_receipts.setdefault(customer_id, []).append(received_at)
+    hashes = list({d.text_hash for d in drafts})
+    day_start = min(times) - timedelta(days=1)
+    for start in range(0, len(hashes), 400):
+        for text_hash, received_at in ctx.db.execute(
+            select(Case.text_hash, Case.received_at).where(
+                Case.text_hash.in_(hashes[start:start + 400]), Case.received_at >= day_start,
+                Case.received_at <= latest)):
+            key = (_local_day(received_at, ctx), text_hash)
+            ctx.same_text_on_day[key] = ctx.same_text_on_day.get(key, 0) + 1
+
+
+def grade_in_context(draft: Draft, ctx: IntakeContext) -> Draft:
+    """Raise the grade of a repeat complaint (the same customer within the window) and of a
+    text that many complaints share in one day (a possible mass complaint, 群体性投诉)."""
+    assert draft.received_at is not None
+    key = (_local_day(draft.received_at, ctx), draft.text_hash)
+    similar_today = ctx.same_text_on_day.get(key, 0) + 1
+    ctx.same_text_on_day[key] = similar_today
+    window = timedelta(days=ctx.grading_rules.config.repeat.within_days)
+    earlier = ctx.recent_receipts.get(draft.customer_id, []) if draft.customer_id else []
+    repeat = any(draft.received_at - window <= t <= draft.received_at for t in earlier)
+    if draft.customer_id is not None:
+        ctx.recent_receipts.setdefault(draft.customer_id, []).append(draft.received_at)
+    if draft.severity_given or not (
+            repeat or similar_today >= ctx.grading_rules.config.similar_today.at_least):
+        return draft
+    result = grading.grade(
+        draft.text_masked, amount=draft.amount, rules=ctx.grading_rules,
+        birth_year=draft.identity.birth_year if draft.identity else None,
+        on=draft.received_at.astimezone(ctx.settings.tz).date(), sentiment=draft.sentiment,
+        repeat_within_30_days=repeat, similar_today=similar_today)
+    draft.severity = result.severity
+    draft.annotate("severity", Annotation(result.severity, 0.8, "; ".join(result.reasons),
+                                          f"grading@{grading.VERSION}+context"))
+    return draft
+
+
 # --- understand: classify and grade ------------------------------------------------------------
 
 def classify(draft: Draft, ctx: StageContext) -> Draft:
@@ -307,6 +367,7 @@ def grade(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.received_at is not None
     if draft.data.severity is not None:
         draft.severity = draft.data.severity.value
+        draft.severity_given = True
         draft.annotate("severity", Annotation(draft.severity, 1.0, "given in the source record",
                                               "input"))
         return draft
@@ -357,7 +418,10 @@ DEDUPE = Stage("dedupe", 2, ("outcome", "merge_into_case_id", "merge_into_draft"
 # stored decide, batch after batch in order, what is new, merged, updated or unchanged.
 PURE_STAGES: tuple[Stage, ...] = (VALIDATE, NORMALISE, PROTECT_PII, CLASSIFY, SENTIMENT, GRADE,
                                   ROUTE, SET_SLA)
-DATABASE_STAGES: tuple[Stage, ...] = (MATCH_SOURCE, RESOLVE_CUSTOMER, DEDUPE)
+GRADE_IN_CONTEXT = Stage("grade_in_context", 1, ("severity",), grade_in_context,
+                         prefetch=_prefetch_context, outcomes=frozenset({Outcome.NEW}),
+                         needs_db=True)
+DATABASE_STAGES: tuple[Stage, ...] = (MATCH_SOURCE, RESOLVE_CUSTOMER, DEDUPE, GRADE_IN_CONTEXT)
 PIPELINE: tuple[Stage, ...] = PURE_STAGES + DATABASE_STAGES
 
 
