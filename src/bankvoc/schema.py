@@ -10,6 +10,7 @@ def metadata() -> MetaData:
     import bankvoc.cases.models
     import bankvoc.customers.models
     import bankvoc.intake.models
+    import bankvoc.nlp.faq_models
     import bankvoc.nlp.models
     import bankvoc.orgs.models  # noqa: F401
     from bankvoc.core.models import Base

@@ -13,6 +13,7 @@ from bankvoc.core.db import get_engine, session_factory
 from bankvoc.core.settings import get_settings
 from bankvoc.intake.api import router as intake_router
 from bankvoc.nlp.api import router as text_router
+from bankvoc.nlp.faq_api import router as faq_router
 from bankvoc.orgs.api import router as orgs_router
 
 API_PREFIX = "/api/v1"
@@ -35,6 +36,7 @@ def create_app(
     api.include_router(cases_router)
     api.include_router(orgs_router)
     api.include_router(text_router)
+    api.include_router(faq_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["ops"])

@@ -21,6 +21,8 @@ class Case(Base):
         Index("ix_case_org_id_received_at", "org_id", "received_at"),
         Index("ix_case_received_at_id", "received_at", "id"),
         Index("ix_case_customer_id_text_hash", "customer_id", "text_hash"),
+        # How many complaints said exactly this on a day (possible mass complaints).
+        Index("ix_case_text_hash_received_at", "text_hash", "received_at"),
         Index("ix_case_status", "status"),
     )
 

@@ -25,6 +25,8 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_case_needs_review"), ["needs_review"], unique=False)
         batch_op.add_column(sa.Column("sentiment", sa.Float(), nullable=True))
+        batch_op.create_index("ix_case_text_hash_received_at", ["text_hash", "received_at"],
+                              unique=False)
 
     op.create_table(
         "label_correction",
@@ -52,6 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("label_correction")
     with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_text_hash_received_at")
         batch_op.drop_column("sentiment")
         batch_op.drop_index(batch_op.f("ix_case_needs_review"))
         batch_op.drop_column("needs_review")
