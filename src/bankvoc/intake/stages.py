@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from bankvoc.cases.enums import OPEN_STATUSES, Channel
 from bankvoc.cases.models import Case
@@ -295,13 +295,24 @@ def _prefetch_context(batch: list[Draft], ctx: IntakeContext) -> None:
                 ctx.recent_receipts.setdefault(customer_id, []).append(received_at)
     hashes = list({d.text_hash for d in drafts})
     day_start = min(times) - timedelta(days=1)
+    day = _local_day_sql(ctx)
     for start in range(0, len(hashes), 400):
-        for text_hash, received_at in ctx.db.execute(
-            select(Case.text_hash, Case.received_at).where(
-                Case.text_hash.in_(hashes[start:start + 400]), Case.received_at >= day_start,
-                Case.received_at <= latest)):
-            key = (_local_day(received_at, ctx), text_hash)
-            ctx.same_text_on_day[key] = ctx.same_text_on_day.get(key, 0) + 1
+        for text_hash, on, count in ctx.db.execute(
+            select(Case.text_hash, day, func.count())
+            .where(Case.text_hash.in_(hashes[start:start + 400]), Case.received_at >= day_start,
+                   Case.received_at <= latest)
+            .group_by(Case.text_hash, day)):
+            ctx.same_text_on_day[(str(on), str(text_hash))] = int(str(count))
+
+
+def _local_day_sql(ctx: IntakeContext) -> ColumnElement[Any]:
+    """The local calendar day of a case's receipt, computed by the database (ISO text)."""
+    if ctx.db.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(ctx.settings.timezone, Case.received_at), "YYYY-MM-DD")
+    # SQLite has no time zones: shift by the zone's current offset (exact for zones without
+    # daylight saving time, such as China's; off by an hour around a DST change elsewhere).
+    offset = ctx.now.astimezone(ctx.settings.tz).utcoffset() or timedelta()
+    return func.date(Case.received_at, f"{int(offset.total_seconds())} seconds")
 
 
 def grade_in_context(draft: Draft, ctx: IntakeContext) -> Draft:
