@@ -148,6 +148,16 @@ def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
     drop_database(url)
 
 
+@pytest.fixture
+def database(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database that commands find through BANKVOC_DATABASE_URL."""
+    monkeypatch.setenv("BANKVOC_DATABASE_URL", fresh_db_url)
+    reset_settings()
+    reset_engines()
+    yield fresh_db_url
+    reset_engines()
+
+
 # --- org tree, users and clients -------------------------------------------------------------
 
 @dataclass

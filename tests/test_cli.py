@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from bankvoc.core.settings import reset_settings
 from bankvoc.orgs import service as org_service
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def database(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("BANKVOC_DATABASE_URL", fresh_db_url)
-    reset_settings()
-    reset_engines()
-    yield fresh_db_url
-    reset_engines()
 
 
 def last_json(output: str) -> dict[str, object]:

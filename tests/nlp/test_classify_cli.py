@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
-from bankvoc.core.db import reset_engines
-from bankvoc.core.settings import reset_settings
 
 runner = CliRunner()
 KEYS = {"product", "category", "product_confidence", "category_confidence", "explanation",
         "severity", "severity_reasons", "sentiment", "pii", "masked_text"}
-
-
-@pytest.fixture
-def database(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("BANKVOC_DATABASE_URL", fresh_db_url)
-    reset_settings()
-    reset_engines()
-    yield fresh_db_url
-    reset_engines()
 
 
 class TestClassify:
