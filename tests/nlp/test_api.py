@@ -33,3 +33,23 @@ class TestAnalyze:
 
     def test_needs_a_token(self, client: TestClient) -> None:
         assert client.post("/api/v1/text/analyze", json={"text": "x"}).status_code == 401
+
+
+class TestHotTopics:
+    def test_clusters_recent_cases_in_scope(self, client: TestClient, world: World) -> None:
+        texts = ["手机银行登录闪退打不开"] * 4 + ["信用卡年费被乱扣"] * 4 + ["网点排队时间太长"] * 4
+        for i, text in enumerate(texts):
+            response = client.post("/api/v1/cases", headers=auth(world, "bj_handler"),
+                                   json={"text": f"{text}（第{i}次）", "source_id": f"t{i}",
+                                         "customer_phone": f"139000000{i:02d}"})
+            assert response.status_code == 201, response.text
+        topics = client.get("/api/v1/text/topics", headers=auth(world, "bj_handler")).json()
+        assert len(topics) >= 2
+        assert all(t["size"] >= 3 and t["words"] and t["references"] for t in topics)
+        other_branch = client.get("/api/v1/text/topics", headers=auth(world, "sh_handler"))
+        assert other_branch.json() == []
+
+    def test_days_out_of_range_is_422(self, client: TestClient, world: World) -> None:
+        response = client.get("/api/v1/text/topics", params={"days": 0},
+                              headers=auth(world, "bj_handler"))
+        assert (response.status_code, response.json()["field"]) == (422, "days")

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
+from bankvoc.core.timeutil import utcnow
 from bankvoc.nlp import service
 
 router = APIRouter(prefix="/text", tags=["text"])
@@ -44,3 +47,17 @@ def analyze(session: DbSession, actor: CurrentActor, body: AnalyzeRequest) -> An
     """The whole text pipeline (classify, grade, sentiment, PII) for one text; nothing stored."""
     result = service.analyzer(session, actor=actor).analyze(body.text, amount=body.amount)
     return AnalysisRead.model_validate(result.as_dict())
+
+
+class TopicRead(BaseModel):
+    words: list[str] = Field(description="The words that set the topic apart")
+    size: int
+    references: list[str] = Field(description="Typical cases")
+
+
+@router.get("/topics", response_model=list[TopicRead], responses=errors(401, 403, 422))
+def hot_topics(session: DbSession, actor: CurrentActor,
+               days: Annotated[int, Query(ge=1, le=90)] = 7) -> list[TopicRead]:
+    """Hot topics: clusters of the cases received in the last `days` days, in your scope."""
+    topics = service.hot_topics(session, actor=actor, since=utcnow() - timedelta(days=days))
+    return [TopicRead(words=t.words, size=t.size, references=t.references) for t in topics]
