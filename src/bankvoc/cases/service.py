@@ -128,3 +128,14 @@ def to_read(case: Case) -> CaseRead:
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
     return CaseRead.model_validate(data)
+
+
+def recent_texts(session: Session, *, actor: Actor, since: datetime,
+                 limit: int = 5_000) -> list[tuple[str, str]]:
+    """(reference, masked text) of the actor's cases received since `since`, newest first."""
+    actor.require("case.read")
+    rows = session.execute(
+        select(Case.reference, Case.text_masked)
+        .where(org_service.in_scope(actor, Case.org_id), Case.received_at >= since)
+        .order_by(Case.received_at.desc()).limit(limit))
+    return [(reference, text) for reference, text in rows]

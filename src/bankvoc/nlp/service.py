@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bankvoc.cases.models import Case
+from bankvoc.cases import service as cases_service
 from bankvoc.nlp import model_store
 from bankvoc.nlp.pipeline import FIELDS, TextAnalyzer, TrainedModel
 from bankvoc.nlp.topics import cluster_topics
-from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
 
 
@@ -41,11 +39,7 @@ class HotTopic:
 def hot_topics(session: Session, *, actor: Actor, since: datetime, limit: int = 5_000,
                max_topics: int = 20) -> list[HotTopic]:
     """Clusters of the actor's recent cases (masked texts), labelled with their top words."""
-    actor.require("case.read")
-    rows = session.execute(
-        select(Case.reference, Case.text_masked)
-        .where(org_service.in_scope(actor, Case.org_id), Case.received_at >= since)
-        .order_by(Case.received_at.desc()).limit(limit)).all()
+    rows = cases_service.recent_texts(session, actor=actor, since=since, limit=limit)
     references = [r for r, _ in rows]
     topics = cluster_topics([t for _, t in rows], max_topics=max_topics)
     return [HotTopic(words=t.label_words, size=t.size,
