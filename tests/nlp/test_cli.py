@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from bankvoc.core.db import build_engine, reset_engines, unit_of_work
-from bankvoc.core.settings import reset_settings
+from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.nlp import model_store
 from bankvoc.nlp.cli import model_app
 from bankvoc.orgs import service as org_service
@@ -30,13 +28,10 @@ ROWS = [
 
 
 @pytest.fixture
-def database(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("BANKVOC_DATABASE_URL", fresh_db_url)
-    reset_settings()
-    reset_engines()
+def database(database: str) -> str:
+    """The shared fresh database, with no model cached from another one."""
     model_store.clear_cache()
-    yield fresh_db_url
-    reset_engines()
+    return database
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bankvoc.core.db import reset_engines
-from bankvoc.core.settings import reset_settings
 from bankvoc.nlp import faq_service
 from bankvoc.nlp.faq_cli import faq_app
 
@@ -28,13 +26,10 @@ ROWS = [
 
 
 @pytest.fixture
-def database(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("BANKVOC_DATABASE_URL", fresh_db_url)
-    reset_settings()
-    reset_engines()
+def database(database: str) -> Iterator[str]:
+    """The shared fresh database, with no FAQ index cached from another one."""
     faq_service.clear_cache()
-    yield fresh_db_url
-    reset_engines()
+    yield database
     faq_service.clear_cache()
 
 
