@@ -18,6 +18,9 @@ from bankvoc.intake import service
 from bankvoc.intake.draft import Draft, Outcome
 from bankvoc.intake.models import IntakeRecord
 from bankvoc.intake.schemas import CaseCreate
+from bankvoc.nlp import model_store
+from bankvoc.nlp.classifier import TextClassifier
+from bankvoc.nlp.sentiment import TrainedSentiment
 from tests.conftest import World
 
 TEXT = "信用卡年费被多扣了200元，客服态度很差"
@@ -209,6 +212,31 @@ class TestRegisterMany:
             drafts[-1].annotations["severity"].reason)
         assert drafts[0].severity != "urgent"
 
+    def test_copies_of_one_template_from_many_customers_are_a_possible_mass_complaint(
+        self, world: World
+    ) -> None:
+        names = ["张伟", "王芳", "李娜", "刘洋", "陈静"]
+        rows = [{"source_id": str(i), "customer_phone": f"1391234567{i}",
+                 "received_at": f"2026-11-02 {10 + i}:00",
+                 "text": f"我叫{name}，{3 + i}月{i + 1}日在贵行购买的理财产品{(i + 1) * 5}万元到期"
+                         f"不能兑付，我们要求立即还钱，电话1391234567{i}"}
+                for i, name in enumerate(names)]
+        drafts = _many(world, rows)
+        assert len({d.similar_key for d in drafts}) == 1
+        assert drafts[-1].severity == "urgent"
+        assert "possible mass complaint (5 similar today)" in (
+            drafts[-1].annotations["severity"].reason)
+
+    def test_a_template_counts_across_batches_from_what_is_stored(self, world: World) -> None:
+        rows = [{"source_id": str(i), "customer_phone": f"1391234567{i}",
+                 "received_at": "2026-11-02 10:00",
+                 "text": f"停车场收费{i + 10}元不合理，要求退还"} for i in range(5)]
+        for row in rows[:4]:
+            _many(world, [row])
+        (last,) = _many(world, [rows[4]])
+        assert last.severity == "urgent"
+
+
     def test_repeat_after_the_window_is_a_new_case(self, world: World) -> None:
         base = {"text": TEXT, "customer_phone": "13812345678"}
         first, second = _many(
@@ -343,3 +371,47 @@ class TestRegisterMany:
         assert (case.product, case.severity, case.kind) == ("credit_card", "major", "suggestion")
         assert case.reference.startswith("JY")
         assert case.annotations["product"]["source"] == "input"
+
+
+class TestTrainedModels:
+    """Once a trained model is active for a field, intake uses it instead of the lexicons, and
+    says so in the decision's source."""
+
+    def _activate(self, world: World, name: str, estimator: Any, field: str,
+                  texts: list[str], labels: list[str]) -> None:
+        admin = world.actor("hq_admin")
+        model_store.save_version(world.session, actor=admin, name=name, estimator=estimator,
+                                 texts=texts, labels=labels)
+        model_store.activate(world.session, actor=admin, name=name, version=None, field=field)
+
+    def test_an_active_product_model_classifies_new_cases(self, world: World) -> None:
+        # Labels the keywords would never give: the model's decision is the one stored.
+        texts = ["年费扣多了", "年费太贵", "额度太低", "额度不够用"] * 2
+        labels = ["wealth", "wealth", "mortgage", "mortgage"] * 2
+        self._activate(world, "products", TextClassifier().fit(texts, labels), "product",
+                       texts, labels)
+        drafts = _many(world, [{"source_id": "1", "text": "信用卡年费扣多了"},
+                               {"source_id": "2", "text": "信用卡额度太低", "category": "其他"}])
+        assert [d.product for d in drafts] == ["wealth", "mortgage"]
+        assert drafts[0].annotations["product"].source == "model:products@1"
+        assert "年费" in drafts[0].annotations["product"].reason
+        # Category has no active model: still the keywords; a given category still wins.
+        assert drafts[0].annotations["category"].source.startswith("keywords@")
+        assert drafts[1].annotations["category"].source == "input"
+
+    def test_a_given_product_still_wins_over_the_model(self, world: World) -> None:
+        texts, labels = ["年费扣多了", "额度太低"] * 2, ["wealth", "mortgage"] * 2
+        self._activate(world, "products", TextClassifier().fit(texts, labels), "product",
+                       texts, labels)
+        (draft,) = _many(world, [{"source_id": "1", "text": "年费扣多了", "product": "信用卡"}])
+        assert draft.product == "credit_card"
+
+    def test_an_active_sentiment_model_scores_new_cases(self, world: World) -> None:
+        texts = ["很满意", "非常好", "服务好", "太差了", "很失望", "态度差"]
+        labels = ["positive"] * 3 + ["negative"] * 3
+        self._activate(world, "moods", TrainedSentiment(min_df=1).fit(texts, labels),
+                       "sentiment", texts, labels)
+        (draft,) = _many(world, [{"source_id": "1", "text": "态度差，太差了"}])
+        assert draft.sentiment is not None
+        assert draft.sentiment < 0
+        assert draft.annotations["sentiment"].source == "model:moods@1"

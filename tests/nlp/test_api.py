@@ -53,3 +53,45 @@ class TestHotTopics:
         response = client.get("/api/v1/text/topics", params={"days": 0},
                               headers=auth(world, "bj_handler"))
         assert (response.status_code, response.json()["field"]) == (422, "days")
+
+
+class TestSimilarClusters:
+    def _file(self, client: TestClient, world: World, user: str, text: str, n: int,
+              prefix: str) -> list[str]:
+        references = []
+        for i in range(n):
+            response = client.post("/api/v1/cases", headers=auth(world, user), json={
+                "text": text.format(i=i + 3), "source_id": f"{prefix}{i}",
+                "customer_phone": f"1390000{len(prefix)}{i:03d}",
+                "received_at": "2026-11-02 10:00"})
+            assert response.status_code == 201, response.text
+            references.append(response.json()["reference"])
+        return references
+
+    def test_groups_a_days_copies_of_one_template_biggest_first_in_scope(
+        self, client: TestClient, world: World
+    ) -> None:
+        big = self._file(client, world, "bj_handler", "理财产品{i}万元到期不能兑付，要求还钱", 4,
+                         "a")
+        small = self._file(client, world, "bj_handler", "停车费收了{i}元，要求退还", 2, "b")
+        self._file(client, world, "bj_handler", "一条只说一次的意见", 1, "c")
+        response = client.get("/api/v1/text/clusters", params={"day": "2026-11-02"},
+                              headers=auth(world, "bj_handler"))
+        assert response.status_code == 200, response.text
+        assert response.json() == [{"size": 4, "references": big},
+                                   {"size": 2, "references": small}]
+        bigger_only = client.get("/api/v1/text/clusters",
+                                 params={"day": "2026-11-02", "min_size": 3},
+                                 headers=auth(world, "bj_handler")).json()
+        assert [c["size"] for c in bigger_only] == [4]
+        other_branch = client.get("/api/v1/text/clusters", params={"day": "2026-11-02"},
+                                  headers=auth(world, "sh_handler"))
+        assert other_branch.json() == []
+        another_day = client.get("/api/v1/text/clusters", params={"day": "2026-11-03"},
+                                 headers=auth(world, "bj_handler"))
+        assert another_day.json() == []
+
+    def test_a_bad_day_is_422_naming_it(self, client: TestClient, world: World) -> None:
+        response = client.get("/api/v1/text/clusters", params={"day": "yesterday"},
+                              headers=auth(world, "bj_handler"))
+        assert (response.status_code, response.json()["field"]) == (422, "day")

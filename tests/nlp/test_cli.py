@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,94 @@ class TestActivateAndRollback:
         result = runner.invoke(model_app, ["rollback", "--field", "product"])
         assert result.exit_code == 2
         assert "nothing to roll back to" in result.stderr
+
+
+def write_csv(path: Path, header: list[str], rows: Sequence[tuple[str, ...]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+MOODS = [("服务很好很满意", "1"), ("非常满意，点赞", "1"), ("态度很好，谢谢", "1"),
+         ("办得快，满意", "1"), ("太差了，很失望", "0"), ("非常失望，态度恶劣", "0"),
+         ("等了很久，太差", "0"), ("乱收费，差评", "0")] * 3
+
+PAIRS = [("信用卡年费怎么退", "信用卡年费能退吗", "1"), ("房贷利率太高", "房贷的利率太高了", "1"),
+         ("手机银行登录不上", "手机银行无法登录", "1"), ("转账没有到账", "转账一直没到账", "1"),
+         ("信用卡年费怎么退", "房贷利率太高", "0"), ("手机银行登录不上", "转账没有到账", "0"),
+         ("房贷的利率太高了", "信用卡年费能退吗", "0"),
+         ("转账一直没到账", "手机银行无法登录", "0")] * 3
+
+
+class TestOtherKinds:
+    """`--kind sentiment` trains the replacement of the lexicon, `--kind pairs` the duplicate
+    matcher; both are evaluated, listed and activated like classifiers."""
+
+    def test_a_sentiment_model_trains_evaluates_and_activates_for_sentiment(
+        self, database: str, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "moods.csv", ["text", "label"], MOODS)
+        result = runner.invoke(model_app, ["train", str(path), "--text", "text", "--label",
+                                           "label", "--name", "moods", "--field", "sentiment",
+                                           "--json"])
+        assert result.exit_code == 0, result.output
+        summary = last_json(result.stdout)
+        assert (summary["kind"], summary["field"], summary["rows"]) == ("sentiment", "sentiment",
+                                                                        24)
+        assert isinstance(summary["cv_accuracy"], float)
+        result = runner.invoke(model_app, ["eval", str(path), "--model", "moods", "--text",
+                                           "text", "--label", "label", "--json"])
+        report = last_json(result.stdout)
+        assert report["accuracy"] == 1.0
+        assert report["kind"] == "sentiment"
+        assert {"macro_f1", "docs_per_s", "per_class", "confusion"} <= report.keys()
+        result = runner.invoke(model_app, ["activate", "moods@1", "--field", "sentiment"])
+        assert result.exit_code == 0, result.output
+
+    def test_sentiment_labels_that_are_not_obvious_must_be_named(
+        self, database: str, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "moods.csv", ["text", "label"],
+                         [(t, "好评" if v == "1" else "差评") for t, v in MOODS])
+        args = ["train", str(path), "--text", "text", "--label", "label", "--name", "moods",
+                "--kind", "sentiment"]
+        refused = runner.invoke(model_app, args)
+        assert refused.exit_code == 2
+        assert "--positive" in refused.output
+        accepted = runner.invoke(model_app, [*args, "--positive", "好评", "--json"])
+        assert accepted.exit_code == 0, accepted.output
+
+    def test_a_pair_model_trains_on_two_text_columns_and_reports_auc(
+        self, database: str, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "pairs.csv", ["a", "b", "same"], PAIRS)
+        result = runner.invoke(model_app, ["train", str(path), "--text", "a", "--text-b", "b",
+                                           "--label", "same", "--name", "dupes", "--field",
+                                           "duplicates", "--json"])
+        assert result.exit_code == 0, result.output
+        summary = last_json(result.stdout)
+        assert summary["kind"] == "pairs"
+        assert isinstance(summary["cv_auc"], float)
+        result = runner.invoke(model_app, ["eval", str(path), "--model", "dupes@1", "--text", "a",
+                                           "--text-b", "b", "--label", "same", "--json"])
+        report = last_json(result.stdout)
+        assert report["auc"] == 1.0
+        assert {"accuracy", "macro_f1", "docs_per_s", "precision", "recall",
+                "threshold"} <= report.keys()
+
+    def test_a_pair_model_without_the_second_column_is_a_clear_error(
+        self, database: str, tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path / "pairs.csv", ["a", "b", "same"], PAIRS)
+        result = runner.invoke(model_app, ["train", str(path), "--text", "a", "--label", "same",
+                                           "--name", "dupes", "--kind", "pairs"])
+        assert result.exit_code == 2
+        assert "--text-b" in result.output
+
+    def test_an_unknown_kind_is_refused(self, database: str, labelled: Path) -> None:
+        result = runner.invoke(model_app, ["train", str(labelled), "--text", "内容", "--label",
+                                           "产品", "--name", "x", "--kind", "magic"])
+        assert result.exit_code == 2
+        assert "--kind" in result.output

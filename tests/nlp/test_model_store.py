@@ -13,6 +13,8 @@ from bankvoc.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bankvoc.nlp import model_store
 from bankvoc.nlp.classifier import TextClassifier
 from bankvoc.nlp.models import ModelVersion
+from bankvoc.nlp.sentiment import TrainedSentiment
+from bankvoc.nlp.similarity import DuplicateMatcher
 from tests.conftest import World
 
 TEXTS = ["信用卡年费扣多了", "信用卡额度太低", "房贷利率太高", "房贷提前还款", "credit card fee",
@@ -86,6 +88,7 @@ class TestLoad:
     def test_gives_back_an_estimator_that_predicts_the_same(self, world: World) -> None:
         save(world)
         loaded = model_store.load(world.session, name="products", version=1)
+        assert isinstance(loaded, TextClassifier)
         assert np.array_equal(loaded.predict_proba(TEXTS), model().predict_proba(TEXTS))
 
     def test_without_a_version_loads_the_latest(self, world: World) -> None:
@@ -242,7 +245,7 @@ class TestActiveFor:
         model_store.activate(world.session, actor=world.actor("hq_admin"), name="products",
                              version=1, field="product")
         first = model_store.active_for(world.session, field="product")
-        assert first is not None
+        assert isinstance(first, TextClassifier)
         assert model_store.active_for(world.session, field="product") is first
         assert first.predict(["房贷利率"])[0] == "mortgage"
 
@@ -256,3 +259,73 @@ class TestActiveFor:
         active = model_store.active_for(world.session, field="product")
         assert active is not None
         assert active.get_params()["C"] == 0.5
+
+
+MOODS = ["服务很好", "非常满意", "态度很好", "太差了", "非常失望", "态度恶劣"]
+FEELINGS = ["positive", "positive", "positive", "negative", "negative", "negative"]
+
+
+class TestKinds:
+    """Besides classifiers the store keeps trained sentiment scorers and duplicate matchers,
+    and each kind serves only the fields it fits."""
+
+    def _sentiment(self, world: World, field: str | None = None) -> ModelVersion:
+        scorer = TrainedSentiment(min_df=1).fit(MOODS, FEELINGS)
+        return model_store.save_version(world.session, actor=world.actor("hq_admin"),
+                                        name="moods", estimator=scorer, texts=MOODS,
+                                        labels=FEELINGS, field=field)
+
+    def _matcher(self, world: World) -> ModelVersion:
+        matcher = DuplicateMatcher().fit(TEXTS)
+        return model_store.save_version(world.session, actor=world.actor("hq_admin"),
+                                        name="pairs", estimator=matcher, texts=TEXTS,
+                                        labels=["1", "0"] * 3)
+
+    def test_a_version_records_its_kind(self, world: World) -> None:
+        assert save(world).kind == "classifier"
+        assert self._sentiment(world).kind == "sentiment"
+        assert self._matcher(world).kind == "pairs"
+
+    def test_a_matcher_without_classes_keeps_the_labels_it_learned_from(
+            self, world: World) -> None:
+        assert self._matcher(world).labels == ["0", "1"]
+
+    def test_a_sentiment_model_is_activated_for_sentiment_and_loads_as_a_scorer(
+            self, world: World) -> None:
+        self._sentiment(world)
+        model_store.activate(world.session, actor=world.actor("hq_admin"), name="moods",
+                             version=1, field="sentiment")
+        scorer = model_store.active_for(world.session, field="sentiment")
+        assert isinstance(scorer, TrainedSentiment)
+        assert scorer.score("非常满意").polarity > 0
+
+    @pytest.mark.parametrize("field", ["product", "duplicates"])
+    def test_a_sentiment_model_cannot_serve_another_field(self, world: World, field: str) -> None:
+        self._sentiment(world)
+        with pytest.raises(Invalid, match="needs a") as refused:
+            model_store.activate(world.session, actor=world.actor("hq_admin"), name="moods",
+                                 version=1, field=field)
+        assert refused.value.field == "field"
+
+    def test_a_classifier_cannot_be_the_sentiment_model(self, world: World) -> None:
+        save(world)
+        with pytest.raises(Invalid, match="needs a sentiment model"):
+            model_store.activate(world.session, actor=world.actor("hq_admin"), name="products",
+                                 version=1, field="sentiment")
+
+    def test_a_kind_is_checked_when_a_field_is_named_at_saving(self, world: World) -> None:
+        with pytest.raises(Invalid, match="cannot serve field 'product'"):
+            self._sentiment(world, field="product")
+
+    def test_every_active_model_comes_with_its_reference(self, world: World) -> None:
+        save(world)
+        self._matcher(world)
+        admin = world.actor("hq_admin")
+        model_store.activate(world.session, actor=admin, name="products", version=1,
+                             field="category")
+        model_store.activate(world.session, actor=admin, name="pairs", version=1,
+                             field="duplicates")
+        active = model_store.active_with_refs(world.session)
+        assert {field: ref for field, (ref, _) in active.items()} == {
+            "category": "products@1", "duplicates": "pairs@1"}
+        assert isinstance(active["duplicates"][1], DuplicateMatcher)

@@ -17,6 +17,7 @@ from bankvoc.nlp.similarity import (
     normalise,
     pair_features,
     pair_terms,
+    template_key,
 )
 
 STOLEN = "我的信用卡昨天被盗刷了，请尽快处理"
@@ -272,3 +273,31 @@ class TestDuplicateMatcherEstimatorContract:
     def test_a_pickled_matcher_scores_the_same(self, trained: DuplicateMatcher) -> None:
         restored = pickle.loads(pickle.dumps(trained))
         assert restored.similarity(STOLEN, QUEUE) == trained.similarity(STOLEN, QUEUE)
+
+
+class TestTemplateKey:
+    """Copies of one templated complaint share a key; other texts do not."""
+
+    TEMPLATE = "本人{name}，于{date}购买贵行稳健理财产品{amount}万元，到期未兑付，要求立即兑付！"
+
+    def _copy(self, name: str, date: str, amount: str) -> tuple[str, list[tuple[int, int]]]:
+        text = self.TEMPLATE.format(name=name, date=date, amount=amount)
+        return text, [(2, 2 + len(name))]  # the name, as PII detection finds it
+
+    def test_names_dates_and_amounts_do_not_matter(self) -> None:
+        one = template_key(*self._copy("张三", "2026年3月", "10"))
+        other = template_key(*self._copy("欧阳娜娜", "2025年12月1日", "5.5"))
+        assert one == other
+
+    def test_punctuation_spaces_width_and_reordered_clauses_do_not_matter(self) -> None:
+        assert template_key("信用卡年费乱收费，客服态度差") == template_key(
+            "客服态度差 。 信用卡年费乱收费！")
+        assert template_key("ＡＰＰ闪退") == template_key("app闪退")
+
+    def test_another_word_is_another_key(self) -> None:
+        assert template_key("理财到期未兑付") != template_key("理财到期已兑付")
+
+    def test_without_the_cut_the_names_count(self) -> None:
+        first, _ = self._copy("张三", "2026年3月", "10")
+        second, _ = self._copy("李四", "2026年3月", "10")
+        assert template_key(first) != template_key(second)

@@ -21,8 +21,9 @@ class Case(Base):
         Index("ix_case_org_id_received_at", "org_id", "received_at"),
         Index("ix_case_received_at_id", "received_at", "id"),
         Index("ix_case_customer_id_text_hash", "customer_id", "text_hash"),
-        # How many complaints said exactly this on a day (possible mass complaints).
-        Index("ix_case_text_hash_received_at", "text_hash", "received_at"),
+        # How many complaints said this (one template's copies alike) on a day: possible mass
+        # complaints, and the clusters of similar cases.
+        Index("ix_case_similar_key_received_at", "similar_key", "received_at"),
         Index("ix_case_status", "status"),
     )
 
@@ -44,6 +45,8 @@ class Case(Base):
     # … and the customer's own words, encrypted like any other personal data.
     text_enc: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
+    # nlp.similarity.template_key of the text: one key for the copies of a templated text.
+    similar_key: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")

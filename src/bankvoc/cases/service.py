@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases.events import ChainCheck, verify_chain
@@ -139,3 +139,25 @@ def recent_texts(session: Session, *, actor: Actor, since: datetime,
         .where(org_service.in_scope(actor, Case.org_id), Case.received_at >= since)
         .order_by(Case.received_at.desc()).limit(limit))
     return [(reference, text) for reference, text in rows]
+
+
+def similar_groups(session: Session, *, actor: Actor, since: datetime, until: datetime,
+                   min_size: int = 2, limit: int = 50,
+                   examples: int = 5) -> list[tuple[int, list[str]]]:
+    """Groups of the actor's cases received in [since, until) whose texts are copies of one
+    template (the same similar key): (size, first references), biggest first. Possible mass
+    complaints (群体性投诉) show up here across customers and branches of the actor's scope."""
+    actor.require("case.read")
+    window = and_(org_service.in_scope(actor, Case.org_id), Case.received_at >= since,
+                  Case.received_at < until, Case.similar_key.is_not(None))
+    size = func.count().label("size")
+    groups = session.execute(
+        select(Case.similar_key, size).where(window).group_by(Case.similar_key)
+        .having(size >= min_size).order_by(size.desc(), Case.similar_key).limit(limit)).all()
+    found = []
+    for key, count in groups:
+        references = session.scalars(
+            select(Case.reference).where(window, Case.similar_key == key)
+            .order_by(Case.received_at, Case.id).limit(examples))
+        found.append((int(count), list(references)))
+    return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -76,6 +76,10 @@ class StageContext:
     # "unique": every such row is new (API calls without an idempotency key).
     implicit_source_id: str = "content"
     grading_rules: GradingRules = field(default_factory=load_grading_rules)
+    # The trained model active for each field (product, category, sentiment, duplicates);
+    # fields without one use the shipped lexicons and rules. Sent to worker processes as is.
+    models: dict[str, Any] = field(default_factory=dict)
+    model_refs: dict[str, str] = field(default_factory=dict)  # field -> NAME@VERSION
 
     # Derived helpers, compiled once per process and configuration.
     @property
@@ -88,7 +92,8 @@ class StageContext:
 
     @property
     def sentiment(self) -> SentimentScorer:
-        return default_sentiment()
+        trained: SentimentScorer | None = self.models.get("sentiment")
+        return trained or default_sentiment()
 
     @property
     def classifier(self) -> KeywordClassifier:
@@ -109,14 +114,15 @@ class IntakeContext(StageContext):
     customers: dict[str, int] = field(default_factory=dict)
     # customer id -> their open cases within the window; customer key -> new drafts of theirs
     open_cases: dict[int, list[OpenCase]] = field(default_factory=dict)
-    # customer id -> receipt times of their cases; (local day, text key) -> cases that day
+    # customer id -> receipt times of their cases; (local day, similar key) -> cases that day
     recent_receipts: dict[int, list[datetime]] = field(default_factory=dict)
     same_text_on_day: dict[tuple[str, str], int] = field(default_factory=dict)
     batch_new_cases: dict[str, list[Draft]] = field(default_factory=dict)
 
     @property
     def duplicate_matcher(self) -> DuplicateMatcher:
-        return default_matcher()
+        trained: DuplicateMatcher | None = self.models.get("duplicates")
+        return trained or default_matcher()
 
     @property
     def db(self) -> Session:

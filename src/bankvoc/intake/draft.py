@@ -57,6 +57,8 @@ class Draft:
     language: str = "zh"
     text_hash: str = ""
     text_masked: str = ""
+    # The same for every copy of a templated text (see nlp.similarity.template_key).
+    similar_key: str = ""
     text_enc: str = ""
     amount: Decimal | None = None
     identity: ProtectedIdentity | None = None
@@ -73,6 +75,9 @@ class Draft:
     severity_given: bool = False
     due_at: datetime | None = None
     annotations: dict[str, Annotation] = field(default_factory=dict)
+    # What a stage's batch step worked out for this draft (e.g. a trained model's decision),
+    # for the stage itself to use; never stored.
+    prepared: dict[str, Any] = field(default_factory=dict)
     error_field: str | None = None
     error: str | None = None
     # Filled in at persist time.
@@ -98,7 +103,7 @@ class Draft:
     def shed(self) -> Draft:
         """Drop what only the database-free stages need (the raw row, the parsed input and the
         plain text), so a worker process sends back less."""
-        self.raw, self.data, self.text = {}, None, ""
+        self.raw, self.data, self.text, self.prepared = {}, None, "", {}
         return self
 
 

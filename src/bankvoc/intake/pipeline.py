@@ -139,7 +139,8 @@ def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]
         "org_id": d.org_id,
         "customer_id": d.customer_id, "product": d.product, "category": d.category,
         "title": d.title, "text_masked": d.text_masked, "text_enc": d.text_enc,
-        "text_hash": d.text_hash, "language": d.language, "amount": d.amount, "currency": "CNY",
+        "text_hash": d.text_hash, "similar_key": d.similar_key, "language": d.language,
+        "amount": d.amount, "currency": "CNY",
         "received_at": d.received_at, "due_at": d.due_at, "source_system": d.source_system,
         "source_id": d.source_id, "merged_count": merged_count,
         "annotations": annotations,
@@ -188,6 +189,7 @@ def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
             setattr(case, name, new_value)
     if "text_hash" in changed:
         case.text_masked, case.text_enc = draft.text_masked, draft.text_enc
+        case.similar_key = draft.similar_key
         case.language = draft.language
         changed.pop("text_hash")
         changed["text"] = draft.text_masked[:500]

@@ -17,6 +17,7 @@ from bankvoc.intake.draft import Draft, new_draft
 from bankvoc.intake.models import IntakeRecord
 from bankvoc.intake.pipeline import ingest
 from bankvoc.intake.schemas import CaseCreate
+from bankvoc.nlp import model_store
 from bankvoc.orgs.service import Actor
 
 
@@ -28,10 +29,13 @@ def build_context(
     default_channel: str | None = None,
     implicit_source_id: str = "content",
 ) -> IntakeContext:
+    active = model_store.active_with_refs(session)
     return IntakeContext(
         session=session, actor=actor, settings=get_settings(), orgs=OrgDirectory.load(session),
         now=utcnow(), source_system=source_system, default_channel=default_channel,
         implicit_source_id=implicit_source_id,
+        models={field: estimator for field, (_, estimator) in active.items()},
+        model_refs={field: ref for field, (ref, _) in active.items()},
     )
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
+from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
 from bankvoc.nlp import service
 
@@ -61,3 +62,25 @@ def hot_topics(session: DbSession, actor: CurrentActor,
     """Hot topics: clusters of the cases received in the last `days` days, in your scope."""
     topics = service.hot_topics(session, actor=actor, since=utcnow() - timedelta(days=days))
     return [TopicRead(words=t.words, size=t.size, references=t.references) for t in topics]
+
+
+class ClusterRead(BaseModel):
+    size: int = Field(description="Cases in the cluster")
+    references: list[str] = Field(description="The first cases received")
+
+
+@router.get("/clusters", response_model=list[ClusterRead], responses=errors(401, 403, 422))
+def similar_clusters(
+    session: DbSession, actor: CurrentActor,
+    day: Annotated[date | None, Query(description="Local day of receipt (default today)")]
+    = None,
+    min_size: Annotated[int, Query(ge=2, le=10_000)] = 2,
+) -> list[ClusterRead]:
+    """Clusters of similar cases on one day, in your scope: the copies of one templated text
+    from different customers (possible mass complaints, 群体性投诉), biggest first."""
+    tz = get_settings().tz
+    local = day or utcnow().astimezone(tz).date()
+    since = datetime.combine(local, time.min, tzinfo=tz)
+    clusters = service.similar_clusters(session, actor=actor, since=since,
+                                        until=since + timedelta(days=1), min_size=min_size)
+    return [ClusterRead(size=c.size, references=c.references) for c in clusters]

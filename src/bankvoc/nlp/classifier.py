@@ -418,17 +418,25 @@ def _best_temperature(held_out: Sequence[tuple[NDArray[np.float64], NDArray[np.i
 
 
 def evaluate(model: TextClassifier, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
-    """Scores of `model` on labelled texts, and its speed (vectorise + predict) over them.
-
-    Per-class scores and the confusion matrix cover every label of the data or of the model;
-    `macro_f1` averages over the labels that occur in the data or the predictions, as
-    scikit-learn's does.
-    """
-    truth = [str(label) for label in labels]
+    """Scores of `model` on labelled texts, and its speed (vectorise + predict) over them."""
     started = time.perf_counter()
     predicted = [str(label) for label in model.predict(texts)]
     seconds = time.perf_counter() - started
-    every = sorted(set(truth) | {str(label) for label in model.classes_})
+    return label_report(labels, predicted, known=[str(c) for c in model.classes_],
+                        seconds=seconds)
+
+
+def label_report(labels: Sequence[Any], predicted: Sequence[str], *, known: Sequence[str],
+                 seconds: float) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class scores and confusion of predictions against the truth,
+    with the speed at which they were made (`seconds` for all of them).
+
+    Per-class scores and the confusion matrix cover every label of the data or of the model
+    (`known`); `macro_f1` averages over the labels that occur in the data or the predictions,
+    as scikit-learn's does.
+    """
+    truth = [str(label) for label in labels]
+    every = sorted(set(truth) | set(known))
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=every, zero_division=0)
     return {
@@ -437,7 +445,7 @@ def evaluate(model: TextClassifier, texts: Sequence[str], labels: Sequence[str])
         "macro_f1": round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 4),
         "docs_per_s": round(len(truth) / seconds, 1) if seconds > 0 else None,
         "seconds": round(seconds, 3),
-        "unknown_labels": sorted(set(truth) - {str(label) for label in model.classes_}),
+        "unknown_labels": sorted(set(truth) - set(known)),
         "per_class": {
             label: {"precision": round(float(p), 4), "recall": round(float(r), 4),
                     "f1": round(float(f), 4), "support": int(s)}

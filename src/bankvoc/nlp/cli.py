@@ -26,9 +26,8 @@ from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.intake.mapping import canonical_field
 from bankvoc.intake.readers import open_rows
-from bankvoc.nlp import model_store
+from bankvoc.nlp import model_store, training
 from bankvoc.nlp import service as nlp_service
-from bankvoc.nlp.classifier import evaluate, select_model
 from bankvoc.nlp.pipeline import TextAnalyzer
 from bankvoc.orgs import service as org_service
 
@@ -51,24 +50,33 @@ class Labelled:
 
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    texts_b: list[str] | None = None
     skipped: int = 0
 
+    def examples(self) -> training.Examples:
+        return training.Examples(self.texts, self.labels, self.texts_b)
 
-def read_labelled(path: Path, *, text: str, label: str) -> Labelled:
-    """Texts and labels from the named columns; rows missing either (or unreadable) skipped."""
+
+def read_labelled(path: Path, *, text: str, label: str, text_b: str | None = None) -> Labelled:
+    """Texts (and second texts of pairs) and labels from the named columns; rows missing any
+    of them (or unreadable) skipped."""
     source = open_rows(path)
-    for column, option in ((text, "--text"), (label, "--label")):
+    wanted = [(text, "--text"), (label, "--label")] + ([(text_b, "--text-b")] if text_b else [])
+    for column, option in wanted:
         if column not in source.headers:
             raise Invalid(f"no column {column!r} in {path.name}; its columns are: "
                           f"{', '.join(source.headers)}", field=option)
-    found = Labelled()
+    found = Labelled(texts_b=[] if text_b else None)
     for row in source:
         body, tag = _cell(row.values.get(text)), _cell(row.values.get(label))
-        if row.error is not None or not body or not tag:
+        other = _cell(row.values.get(text_b)) if text_b else "-"
+        if row.error is not None or not body or not tag or not other:
             found.skipped += 1
             continue
         found.texts.append(body)
         found.labels.append(tag)
+        if found.texts_b is not None:
+            found.texts_b.append(other)
     return found
 
 
@@ -95,7 +103,15 @@ def train_command(
     label: LabelOpt,
     name: Annotated[str, typer.Option(help="Model name; each training adds a version")],
     model_field: Annotated[str | None, typer.Option(
-        "--field", help="The only field it may be activated for (product, category, ...)")] = None,
+        "--field", help="The only field it may be activated for (product, category, sentiment, "
+                        "duplicates, ...)")] = None,
+    kind: Annotated[str | None, typer.Option(
+        help="classifier, sentiment or pairs (default: what --field needs, else classifier)")]
+    = None,
+    text_b: Annotated[str | None, typer.Option(
+        "--text-b", help="pairs: header of the second text column")] = None,
+    positive: Annotated[str | None, typer.Option(help="sentiment: the positive label")] = None,
+    negative: Annotated[str | None, typer.Option(help="sentiment: the negative label")] = None,
     cv: Annotated[int, typer.Option(
         min=0, max=10, help="Folds to choose the model by (0: fit the first candidate)")] = 3,
     jobs: Annotated[int | None, typer.Option(min=1, max=16, help="Parallel fits")] = None,
@@ -103,41 +119,54 @@ def train_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a new version of model NAME on a labelled file."""
+    kind = kind or (model_store.kind_for_field(model_field) if model_field else "classifier")
+    if kind not in training.KINDS:
+        raise Invalid(f"kind {kind!r} must be one of {', '.join(training.KINDS)}",
+                      field="--kind")
     with unit_of_work(get_engine()) as session:
         _actor(session, user).require(model_store.MANAGE)  # refuse before minutes of work
-    found = read_labelled(data, text=text, label=label)
+    found = read_labelled(data, text=text, label=label,
+                          text_b=text_b if kind == "pairs" else None)
     if len(set(found.labels)) < 2:
         raise Invalid(f"{data.name} has {len(set(found.labels))} distinct label(s) in column "
                       f"{label!r}; training needs at least two", field="--label")
     _say(f"{len(found.texts)} rows ({found.skipped} skipped), {len(set(found.labels))} labels; "
-         f"choosing a model by {cv}-fold cross-validation")
+         f"training a {kind} model")
     started = time.perf_counter()
     try:
-        estimator, scores = select_model(found.texts, found.labels, cv=cv, n_jobs=jobs)
+        estimator, scores = training.fit(kind, found.examples(), cv=cv, n_jobs=jobs,
+                                         positive=positive, negative=negative)
     except ValueError as exc:  # e.g. texts with no word or character to learn from
         raise Invalid(f"cannot train on {data.name}: {exc}", field="--text") from exc
     seconds = round(time.perf_counter() - started, 1)
     with unit_of_work(get_engine()) as session:
         row = model_store.save_version(
             session, actor=_actor(session, user), name=name, estimator=estimator,
-            texts=found.texts, labels=found.labels, field=model_field,
+            texts=found.examples().hashed_texts(), labels=found.labels, field=model_field,
             metrics={**scores, "train_seconds": seconds},
         )
         summary = {
             "model": f"{row.name}@{row.version}", "name": row.name, "version": row.version,
-            "field": row.field, "rows": row.row_count, "skipped": found.skipped,
-            "labels": len(row.labels), "cv_macro_f1": scores["cv_macro_f1"],
-            "cv_accuracy": scores["cv_accuracy"], "best": scores["best"],
+            "kind": row.kind, "field": row.field, "rows": row.row_count,
+            "skipped": found.skipped, "labels": len(row.labels),
+            "cv_macro_f1": scores.get("cv_macro_f1"), "cv_accuracy": scores.get("cv_accuracy"),
+            "cv_auc": scores.get("cv_auc"), "best": scores.get("best"),
             "data_hash": row.data_hash, "bytes": row.estimator_size, "seconds": seconds,
         }
     if as_json:
         emit_json(summary)
         return
-    cv_text = (f"cross-validated macro-F1 {summary['cv_macro_f1']:.4f}, accuracy "
-               f"{summary['cv_accuracy']:.4f}" if summary["cv_macro_f1"] is not None
-               else "not cross-validated")
-    typer.echo(f"stored {summary['model']}: {summary['rows']} rows, {summary['labels']} labels, "
-               f"{cv_text}, {seconds} s")
+    typer.echo(f"stored {summary['model']} ({kind}): {summary['rows']} rows, "
+               f"{summary['labels']} labels, {_cv_text(summary)}, {seconds} s")
+
+
+def _cv_text(summary: dict[str, Any]) -> str:
+    if summary["cv_auc"] is not None:
+        return f"cross-validated ROC-AUC {summary['cv_auc']:.4f}"
+    if summary["cv_macro_f1"] is not None:
+        return (f"cross-validated macro-F1 {summary['cv_macro_f1']:.4f}, accuracy "
+                f"{summary['cv_accuracy']:.4f}")
+    return "not cross-validated"
 
 
 # -- eval -------------------------------------------------------------------------------------
@@ -150,19 +179,25 @@ def eval_command(
     model: Annotated[str, typer.Option("--model", help="NAME or NAME@VERSION")],
     text: TextOpt,
     label: LabelOpt,
+    text_b: Annotated[str | None, typer.Option(
+        "--text-b", help="pair models: header of the second text column")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score a stored model on a labelled file: accuracy, macro-F1, per class, confusion."""
     name, version = model_store.split_ref(model)
     with unit_of_work(get_engine()) as session:
         row = model_store.get_version(session, name=name, version=version)
-        ref = f"{row.name}@{row.version}"
+        ref, kind = f"{row.name}@{row.version}", row.kind
         estimator = model_store.load(session, name=row.name, version=row.version)
-    found = read_labelled(data, text=text, label=label)
+    if kind == "pairs" and not text_b:
+        raise Invalid(f"{ref} scores pairs: name the second text column with --text-b",
+                      field="--text-b")
+    found = read_labelled(data, text=text, label=label,
+                          text_b=text_b if kind == "pairs" else None)
     if not found.texts:
         raise Invalid(f"{data.name} has no row with both a text and a label", field="FILE")
-    report = {"model": ref, "skipped": found.skipped,
-              **evaluate(estimator, found.texts, found.labels)}
+    report = {"model": ref, "kind": kind, "skipped": found.skipped,
+              **training.score(estimator, found.examples())}
     if as_json:
         emit_json(report)
         return
@@ -173,6 +208,9 @@ def _print_report(report: dict[str, Any]) -> None:
     typer.echo(f"{report['model']} on {report['rows']} rows ({report['skipped']} skipped): "
                f"accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}, "
                f"{report['docs_per_s']:,.0f} docs/s")
+    if report.get("auc") is not None:
+        typer.echo(f"ROC-AUC {report['auc']:.4f}; at the merge threshold {report['threshold']}: "
+                   f"precision {report['precision']:.4f}, recall {report['recall']:.4f}")
     if report["unknown_labels"]:
         typer.echo(f"labels the model does not know: {', '.join(report['unknown_labels'])}")
     width = max(len(label) for label in report["per_class"])
@@ -212,7 +250,7 @@ def list_command(
         score = v.metrics.get("cv_macro_f1")
         active = ", ".join(v.active_for) or "-"
         typer.echo(
-            f"{v.ref:<24} field {v.field or '-':<10} active for {active:<12}"
+            f"{v.ref:<24} {v.kind:<10} field {v.field or '-':<10} active for {active:<12}"
             f" {v.row_count:>7} rows {len(v.labels):>4} labels  cv macro-F1 "
             f"{'-' if score is None else f'{score:.4f}'}  {v.created_at:%Y-%m-%d %H:%M}Z "
             f"by {v.created_by or '-'}"

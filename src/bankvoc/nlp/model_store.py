@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from bankvoc.core.errors import Conflict, Invalid, NotFound
 from bankvoc.nlp.classifier import TextClassifier
 from bankvoc.nlp.models import ModelActivation, ModelVersion
+from bankvoc.nlp.sentiment import TrainedSentiment
+from bankvoc.nlp.similarity import DuplicateMatcher
 
 MANAGE = "model.manage"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -37,6 +39,27 @@ _FIELD = re.compile(r"[a-z][a-z0-9_]{0,49}")
 # Users by id, for names in listings, without importing orgs' models.
 _user_id, _username = column("id", Integer), column("username", String)
 _users = table("app_user", _user_id, _username)
+
+
+Estimator = TextClassifier | TrainedSentiment | DuplicateMatcher
+
+# What each kind of model is, and the fields a kind serves: a sentiment scorer can only be the
+# sentiment model, a pair matcher only the duplicates one; classifiers serve every other field.
+KINDS: dict[str, type[Any]] = {
+    "classifier": TextClassifier, "sentiment": TrainedSentiment, "pairs": DuplicateMatcher,
+}
+SPECIAL_FIELDS = {"sentiment": "sentiment", "duplicates": "pairs"}
+
+
+def kind_of(estimator: Estimator) -> str:
+    for kind, cls in KINDS.items():
+        if isinstance(estimator, cls):
+            return kind
+    raise TypeError(f"{type(estimator).__name__} is not a model the store keeps")
+
+
+def kind_for_field(field: str) -> str:
+    return SPECIAL_FIELDS.get(field, "classifier")
 
 
 class Actor(Protocol):
@@ -58,6 +81,7 @@ class VersionSummary:
 
     name: str
     version: int
+    kind: str
     field: str | None
     labels: list[str]
     metrics: dict[str, Any]
@@ -94,7 +118,7 @@ def _normal(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", str(value)).split())
 
 
-def serialise(estimator: TextClassifier) -> bytes:
+def serialise(estimator: Estimator) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer, compress=3)
     return buffer.getvalue()
@@ -105,22 +129,29 @@ def save_version(
     *,
     actor: Actor,
     name: str,
-    estimator: TextClassifier,
+    estimator: Estimator,
     texts: Sequence[str],
     labels: Sequence[str],
     field: str | None = None,
     metrics: dict[str, Any] | None = None,
 ) -> ModelVersion:
-    """Store a fitted estimator as the next version of model `name`."""
+    """Store a fitted estimator as the next version of model `name`.
+
+    `texts` and `labels` are what it learned from (for a pair matcher, each text is the pair
+    joined by a tab); only their hash and count are kept."""
     actor.require(MANAGE)
     _check_name(name)
+    kind = kind_of(estimator)
     if field is not None:
         _check_field(field)
+        _check_kind_serves(kind, field, f"a {kind} model")
     blob = serialise(estimator)
+    classes = getattr(estimator, "classes_", None)
+    known = sorted({str(label) for label in labels}) if classes is None else classes
     latest = session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.name == name))
     row = ModelVersion(
-        name=name, version=(latest or 0) + 1, field=field,
-        labels=[str(label) for label in estimator.classes_],
+        name=name, version=(latest or 0) + 1, kind=kind, field=field,
+        labels=[str(label) for label in known],
         # Through JSON once: tuples become lists and anything odd a string, as stored.
         metrics=json.loads(json.dumps(metrics or {}, default=str)),
         data_hash=training_hash(texts, labels), row_count=len(texts),
@@ -141,6 +172,13 @@ def _check_name(name: str) -> None:
 def _check_field(field: str) -> None:
     if not _FIELD.fullmatch(field):
         raise Invalid(f"field {field!r} must be a lower-case code such as product or category",
+                      field="field")
+
+
+def _check_kind_serves(kind: str, field: str, what: str) -> None:
+    wanted = kind_for_field(field)
+    if kind != wanted:
+        raise Invalid(f"{what} cannot serve field {field!r}, which needs a {wanted} model",
                       field="field")
 
 
@@ -176,10 +214,10 @@ def ref_of(session: Session, *, version_id: int) -> str:
     return f"{row.name}@{row.version}"
 
 
-def load(session: Session, *, name: str, version: int | None = None) -> TextClassifier:
+def load(session: Session, *, name: str, version: int | None = None) -> Estimator:
     """The fitted estimator of a version, its bytes checked against their SHA-256 first."""
     row = get_version(session, name=name, version=version)
-    return _cached(session, row.id, row.estimator_sha256, f"{row.name}@{row.version}")
+    return _cached(session, row.id, row.estimator_sha256, f"{row.name}@{row.version}", row.kind)
 
 
 def list_versions(session: Session, *, name: str | None = None) -> list[VersionSummary]:
@@ -203,7 +241,8 @@ def list_versions(session: Session, *, name: str | None = None) -> list[VersionS
 
 def _summary(row: ModelVersion, username: str | None, active_for: list[str]) -> VersionSummary:
     return VersionSummary(
-        name=row.name, version=row.version, field=row.field, labels=list(row.labels),
+        name=row.name, version=row.version, kind=row.kind, field=row.field,
+        labels=list(row.labels),
         metrics=dict(row.metrics), data_hash=row.data_hash, row_count=row.row_count,
         estimator_size=row.estimator_size, created_at=row.created_at, created_by=username,
         active_for=active_for,
@@ -223,6 +262,7 @@ def activate(
     if row.field is not None and row.field != field:
         raise Invalid(f"model {row.name}@{row.version} was trained for field {row.field!r}, "
                       f"not {field!r}", field="field")
+    _check_kind_serves(row.kind, field, f"model {row.name}@{row.version} ({row.kind})")
     current = _active(session, field)
     if current is not None and current.model_version_id == row.id:
         return current  # already active: activating again changes nothing
@@ -281,18 +321,34 @@ def active_version(session: Session, *, field: str) -> ModelVersion | None:
     )
 
 
-def active_for(session: Session, *, field: str) -> TextClassifier | None:
+def active_for(session: Session, *, field: str) -> Estimator | None:
     """The estimator active for `field`, or None; loaded once per process and version."""
-    found = session.execute(
-        select(ModelVersion.id, ModelVersion.estimator_sha256, ModelVersion.name,
-               ModelVersion.version)
+    return active_models(session, fields=[field]).get(field)
+
+
+def active_models(session: Session, *, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The estimator active for each field (of `fields`, or every field with one)."""
+    return {field: estimator for field, (_, estimator)
+            in active_with_refs(session, fields=fields).items()}
+
+
+def active_with_refs(session: Session, *,
+                     fields: Iterable[str] | None = None) -> dict[str, tuple[str, Any]]:
+    """`NAME@VERSION` and estimator of the model active for each field, in one query; each
+    estimator is unpickled once per process and version."""
+    query = (
+        select(ModelActivation.field, ModelVersion.id, ModelVersion.estimator_sha256,
+               ModelVersion.name, ModelVersion.version, ModelVersion.kind)
         .join(ModelActivation, ModelActivation.model_version_id == ModelVersion.id)
-        .where(ModelActivation.field == field, ModelActivation.active)
-    ).first()
-    if found is None:
-        return None
-    version_id, sha256, name, version = found
-    return _cached(session, version_id, sha256, f"{name}@{version}")
+        .where(ModelActivation.active)
+    )
+    if fields is not None:
+        query = query.where(ModelActivation.field.in_(list(fields)))
+    found: dict[str, tuple[str, Any]] = {}
+    for field, version_id, sha256, name, version, kind in session.execute(query):
+        ref = f"{name}@{version}"
+        found[field] = (ref, _cached(session, version_id, sha256, ref, kind))
+    return found
 
 
 def history(session: Session, *, field: str) -> list[ModelActivation]:
@@ -307,17 +363,17 @@ def history(session: Session, *, field: str) -> list[ModelActivation]:
 # Keyed by the bytes' SHA-256, not the row id: ids repeat across databases (tests, a restore),
 # content does not. A few models only: each can be tens of megabytes in memory.
 _CACHE_SIZE = 8
-_cache: OrderedDict[str, TextClassifier] = OrderedDict()
+_cache: OrderedDict[str, Estimator] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _cached(session: Session, version_id: int, sha256: str, ref: str) -> TextClassifier:
+def _cached(session: Session, version_id: int, sha256: str, ref: str, kind: str) -> Estimator:
     with _cache_lock:
         if sha256 in _cache:
             _cache.move_to_end(sha256)
             return _cache[sha256]
     blob = session.scalar(select(ModelVersion.estimator).where(ModelVersion.id == version_id))
-    estimator = _unpickle(blob or b"", sha256, ref)
+    estimator = _unpickle(blob or b"", sha256, ref, kind)
     with _cache_lock:
         _cache[sha256] = estimator
         while len(_cache) > _CACHE_SIZE:
@@ -325,14 +381,15 @@ def _cached(session: Session, version_id: int, sha256: str, ref: str) -> TextCla
     return estimator
 
 
-def _unpickle(blob: bytes, sha256: str, ref: str) -> TextClassifier:
+def _unpickle(blob: bytes, sha256: str, ref: str, kind: str) -> Estimator:
     if hashlib.sha256(blob).hexdigest() != sha256:
         raise ModelChecksumError(f"model {ref} does not match its checksum: the stored bytes "
                                  "were altered or damaged, so they are not loaded", field="model")
     estimator = joblib.load(io.BytesIO(blob))
-    if not isinstance(estimator, TextClassifier):
-        raise ModelChecksumError(f"model {ref} is not a text classifier", field="model")
-    return estimator
+    if not isinstance(estimator, KINDS[kind]):
+        raise ModelChecksumError(f"model {ref} is not a {kind} model", field="model")
+    result: Estimator = estimator
+    return result
 
 
 def clear_cache() -> None:

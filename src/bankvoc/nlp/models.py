@@ -35,6 +35,9 @@ class ModelVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
+    # What it does: "classifier" (product, category, ...), "sentiment" or "pairs" (duplicates).
+    kind: Mapped[str] = mapped_column(String(20), default="classifier",
+                                      server_default="classifier")
     # The field it may be activated for (product, category, ...); None: any field.
     field: Mapped[str | None] = mapped_column(String(50))
     labels: Mapped[list[str]] = mapped_column(JSON)

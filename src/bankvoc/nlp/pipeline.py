@@ -61,13 +61,14 @@ class Analysis:
 class TextAnalyzer:
     """Holds the compiled lexicons and any trained models; reuse one for many texts."""
 
-    def __init__(self, *, models: Mapping[str, TrainedModel] | None = None,
+    def __init__(self, *, models: Mapping[str, Any] | None = None,
                  taxonomy: Taxonomy | None = None, sentiment: SentimentScorer | None = None,
                  grading_rules: grading.GradingRules | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
         self.keywords = classifier_for(self.taxonomy)
         self.models = dict(models or {})
-        self.sentiment = sentiment or default_sentiment()
+        # A trained sentiment model, when one is active, replaces the shipped lexicon.
+        self.sentiment = sentiment or self.models.get("sentiment") or default_sentiment()
         self.grading_rules = grading_rules or grading.load_grading_rules()
 
     def analyze(self, body: str, *, amount: Decimal | None = None) -> Analysis:
@@ -103,7 +104,7 @@ class TextAnalyzer:
         for name in FIELDS:
             model = self.models.get(name)
             if model is not None:
-                decided[name] = _model_decisions(model, texts, source=f"model:{name}")
+                decided[name] = model_decisions(model, texts, source=f"model:{name}")
                 continue
             if by_keywords is None:
                 by_keywords = [self.keywords.predict(t) for t in texts]
@@ -112,8 +113,9 @@ class TextAnalyzer:
         return decided
 
 
-def _model_decisions(model: TrainedModel, texts: Sequence[str], *,
-                     source: str) -> list[Decision]:
+def model_decisions(model: TrainedModel, texts: Sequence[str], *,
+                    source: str) -> list[Decision]:
+    """A trained classifier's label, its probability and the words behind it, per text."""
     if not texts:
         return []
     probabilities = model.predict_proba(texts)
