@@ -15,6 +15,7 @@ from bankvoc.demo.cli import demo_app
 from bankvoc.intake.cli import import_command
 from bankvoc.nlp.cli import classify_command, model_app
 from bankvoc.nlp.faq_cli import faq_app
+from bankvoc.nlp.taxonomy_cli import taxonomy_app
 from bankvoc.ops import service as ops_service
 from bankvoc.orgs.cli import users_app
 
@@ -26,6 +27,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(model_app, name="model")
 app.add_typer(faq_app, name="faq")
+app.add_typer(taxonomy_app, name="taxonomy")
 app.command("import")(import_command)
 app.command("classify")(classify_command)
 

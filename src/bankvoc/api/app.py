@@ -14,6 +14,7 @@ from bankvoc.core.settings import get_settings
 from bankvoc.intake.api import router as intake_router
 from bankvoc.nlp.api import router as text_router
 from bankvoc.nlp.faq_api import router as faq_router
+from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs.api import router as orgs_router
 
 API_PREFIX = "/api/v1"
@@ -25,6 +26,7 @@ def create_app(
     """The app; tests pass `sessions` bound to a connection they roll back afterwards."""
     settings = get_settings()
     settings.check_safe()
+    load_taxonomy()  # a bad taxonomy file of the bank's stops the start, naming line and reason
     app = FastAPI(title="BankVOC", version=__version__,
                   description="Voice of the Customer and complaint management for banks")
     app.state.sessions = sessions or session_factory(engine or get_engine())

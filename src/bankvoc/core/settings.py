@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     dedupe_window_days: int = Field(default=30, ge=1)
     # Automatic product/category decisions less sure than this wait for a handler's review.
     review_confidence: float = Field(default=0.5, ge=0, le=1)
+    # A bank's own taxonomy (products, categories, JR/T mapping) instead of the shipped one.
+    taxonomy_file: Path | None = None
     log_level: str = "INFO"
 
     @field_validator("timezone")
