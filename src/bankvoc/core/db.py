@@ -127,6 +127,28 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     connection.exec_driver_sql(compiled.string, params)
 
 
+def bulk_insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """`bulk_insert`, giving back the new rows' ids in the order of `rows`.
+
+    On SQLite the driver's executemany is kept and the ids are read off the table: a database
+    has one writer at a time, this transaction has held the write lock since its insert, and
+    an integer primary key without AUTOINCREMENT takes the largest rowid + 1, so the rows just
+    inserted hold the consecutive ids that end at the largest. Elsewhere: INSERT … RETURNING,
+    in the order of the parameters.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    table = model.__table__
+    if connection.dialect.name == "sqlite":
+        bulk_insert(session, model, rows)
+        last: int = connection.exec_driver_sql(f'SELECT max(id) FROM "{table.name}"').scalar_one()
+        return list(range(int(last) - len(rows) + 1, int(last) + 1))
+    result = connection.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(row[0]) for row in result]
+
+
 def _processed_column(type_: Any, dialect: Any, values: list[Any]) -> list[Any]:
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     if process is None:

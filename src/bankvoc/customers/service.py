@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bankvoc.core.db import bulk_insert
+from bankvoc.core.db import bulk_insert_ids
 from bankvoc.core.errors import NotFound
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
@@ -96,9 +96,9 @@ def create_customers(
     if not identities:
         return {}
     now = utcnow()
-    bulk_insert(session, Customer, [{**i.as_row(), "created_at": now} for i in identities])
-    found = ids_by_blind_index(session, indexes=[i.key for i in identities if i.key])
-    return {i.key: found[i.key] for i in identities if i.key}
+    ids = bulk_insert_ids(session, Customer,
+                          [{**i.as_row(), "created_at": now} for i in identities])
+    return {i.key: customer_id for i, customer_id in zip(identities, ids, strict=True) if i.key}
 
 
 def find_customer(

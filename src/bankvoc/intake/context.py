@@ -124,6 +124,11 @@ class IntakeContext(StageContext):
         trained: DuplicateMatcher | None = self.models.get("duplicates")
         return trained or default_matcher()
 
+    def warm_up(self) -> None:
+        """Load what the database stages will need (the matcher's word segmenter takes about
+        a second), e.g. while worker processes prepare the first batches."""
+        self.duplicate_matcher.similarity("信用卡年费扣错了", "信用卡的年费扣错")
+
     @property
     def db(self) -> Session:
         assert self.session is not None, "database stages need a session"

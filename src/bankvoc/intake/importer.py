@@ -129,9 +129,9 @@ def _prepare_in_worker(rows: list[SourceRow]) -> list[Draft]:
 
 
 def _prepared(batches: Iterator[_Batch], mapping: HeaderMapping, ctx: StageContext,
-              workers: int) -> Iterator[_Batch]:
+              workers: int, warm_up: Callable[[], None] | None = None) -> Iterator[_Batch]:
     """The batches with their drafts, in file order; with workers, the next batches are
-    prepared while the caller stores this one."""
+    prepared while the caller stores this one, and `warm_up` runs while the first ones are."""
     if workers <= 0:
         for batch in batches:
             batch.drafts = _prepare(batch.rows, mapping, ctx)
@@ -144,6 +144,9 @@ def _prepared(batches: Iterator[_Batch], mapping: HeaderMapping, ctx: StageConte
         for batch in batches:
             in_flight.append((batch, pool.submit(_prepare_in_worker, batch.rows)))
             if len(in_flight) > workers:
+                if warm_up is not None:
+                    warm_up()
+                    warm_up = None
                 yield _collect(*in_flight.popleft())
         while in_flight:
             yield _collect(*in_flight.popleft())
@@ -185,7 +188,7 @@ def import_file(
                                     default_channel=channel)
     with bulk_collection(), closing(rejects):
         batches = _batches(iter(source), batch_size)
-        for batch in _prepared(batches, mapping, ctx.pure(), report.workers):
+        for batch in _prepared(batches, mapping, ctx.pure(), report.workers, ctx.warm_up):
             _store(batch, engine=engine, actor=actor, ctx=ctx, report=report, rejects=rejects)
             if on_progress:
                 on_progress(report.rows, total)

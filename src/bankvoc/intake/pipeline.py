@@ -16,7 +16,7 @@ from bankvoc.cases import references, review
 from bankvoc.cases.enums import REFERENCE_PREFIX, CaseStatus
 from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
 from bankvoc.cases.models import Case, CaseEvent
-from bankvoc.core.db import bulk_insert
+from bankvoc.core.db import bulk_insert, bulk_insert_ids
 from bankvoc.customers import service as customer_service
 from bankvoc.customers.service import ProtectedIdentity
 from bankvoc.intake.context import IntakeContext, StageContext
@@ -100,19 +100,8 @@ def _insert_cases(new: list[Draft], merged: list[Draft], ctx: IntakeContext) -> 
     _assign_references(new, ctx)
     merges_into = Counter(id(d.merge_into_draft) for d in merged if d.merge_into_draft)
     rows = [_case_row(d, merges_into[id(d)], ctx) for d in new]
-    bulk_insert(ctx.db, Case, rows)
-    ids = _ids_by_reference(ctx, [d.reference for d in new if d.reference])
-    for draft in new:
-        draft.case_id = ids[draft.reference or ""]
-
-
-def _ids_by_reference(ctx: IntakeContext, refs: list[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for start in range(0, len(refs), 500):
-        rows = ctx.db.execute(
-            select(Case.reference, Case.id).where(Case.reference.in_(refs[start:start + 500])))
-        ids.update({reference: case_id for reference, case_id in rows})
-    return ids
+    for draft, case_id in zip(new, bulk_insert_ids(ctx.db, Case, rows), strict=True):
+        draft.case_id = case_id
 
 
 def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
