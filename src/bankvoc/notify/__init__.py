@@ -1,0 +1,1 @@
+"""Telling people: templates, the notification outbox, its dispatcher and channel adapters."""
