@@ -1,0 +1,97 @@
+"""What the channel tests share: settings, free loopback ports, mails and signed requests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bankvoc.core.settings import reset_settings
+from bankvoc.intake.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+SECRETS = {"wechat": "wx-secret-1", "chat": "chat-secret-1", "social": "social-secret-1"}
+DOMAIN = "bank.example"
+MAX_ATTACHMENT = 64 * 1024
+
+
+@pytest.fixture(autouse=True)
+def channel_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Evidence under the test's own directory, small attachment limit, known secrets."""
+    monkeypatch.setenv("BANKVOC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BANKVOC_ATTACHMENT_MAX_BYTES", str(MAX_ATTACHMENT))
+    monkeypatch.setenv("BANKVOC_CHANNEL_SECRETS",
+                       ",".join(f"{k}:{v}" for k, v in SECRETS.items()))
+    monkeypatch.setenv("BANKVOC_INBOUND_MAIL_DOMAINS", f"{DOMAIN}, kf.{DOMAIN}")
+    reset_settings()
+    return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def utf8_mail(
+    *,
+    subject: str = "信用卡年费投诉",
+    body: str = "你好，我的信用卡年费被多扣了200元，客服态度很差，请尽快退还。",
+    sender: str = "张三 <zhang.san@example.cn>",
+    message_id: str | None = "<utf8-1@example.cn>",
+    date: str | None = "Thu, 26 Nov 2026 10:00:00 +0800",
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    html: str | None = None,
+) -> bytes:
+    """A mail as a modern client writes it: UTF-8, encoded-word headers, MIME parts."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = f"kf@{DOMAIN}"
+    message["Subject"] = subject
+    if message_id:
+        message["Message-ID"] = message_id
+    if date:
+        message["Date"] = date
+    if html is not None:
+        message.set_content(html, subtype="html")
+    else:
+        message.set_content(body)
+    for filename, content_type, data in attachments or []:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes(policy=policy.SMTP)  # CRLF line ends, as on the wire
+
+
+def gb_mail(*, subject: str, body: str, name: str, message_id: str = "<gb-1@example.cn>",
+            body_label: str = "GBK", subject_label: str = "GB2312") -> bytes:
+    """A mail as older Chinese clients write it: GB-labelled encoded words and body (the labels
+    understate what the bytes hold: GBK characters under "GB2312", and so on)."""
+
+    def word(text: str, label: str) -> bytes:
+        encoded = base64.b64encode(text.encode("gb18030")).decode()
+        return f"=?{label}?B?{encoded}?=".encode()
+
+    head = (b"From: " + word(name, "GB18030") + b" <li.si@example.cn>\r\n"
+            + f"To: kf@{DOMAIN}\r\n".encode()
+            + b"Subject: " + word(subject, subject_label) + b"\r\n"
+            + f"Message-ID: {message_id}\r\n".encode()
+            + b"Date: Wed, 25 Nov 2026 16:20:00 +0800\r\nMIME-Version: 1.0\r\n"
+            + f"Content-Type: text/plain; charset={body_label}\r\n".encode()
+            + b"Content-Transfer-Encoding: base64\r\n\r\n")
+    return head + base64.encodebytes(body.encode("gb18030")).replace(b"\n", b"\r\n")
+
+
+def signed(channel: str, payload: dict[str, Any] | bytes, *, secret: str | None = None,
+           at: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a correctly signed webhook request."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    stamp = str(int(time.time() if at is None else at))
+    signature = sign(secret or SECRETS[channel], stamp, body)
+    return body, {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
+                  SIGNATURE_HEADER: signature}
