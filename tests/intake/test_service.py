@@ -415,3 +415,31 @@ class TestTrainedModels:
         assert draft.sentiment is not None
         assert draft.sentiment < 0
         assert draft.annotations["sentiment"].source == "model:moods@1"
+
+
+class TestRoutingAndOrigin:
+    def test_a_regulator_transfer_keeps_its_reference_and_goes_to_head_office(
+        self, world: World
+    ) -> None:
+        (draft,) = _many(world, [{"source_id": "1", "text": "信用卡年费乱收费",
+                                  "origin": "金融监管总局", "origin_reference": "JG2026-0001"}],
+                         user="bj_handler")
+        case = world.session.get(Case, draft.case_id)
+        assert case is not None
+        assert (case.origin, case.origin_reference) == ("nfra", "JG2026-0001")
+        assert case.handling_org is not None
+        assert case.handling_org.code == "HQ"
+        assert case.org.code == "BJ"
+        assert case.annotations["handling_org"]["reason"].startswith("regulator transfers")
+
+    def test_without_a_matching_rule_the_case_is_handled_where_it_belongs(
+        self, world: World
+    ) -> None:
+        (draft,) = _many(world, [{"source_id": "1", "text": "网点排队太久"}], user="bj_handler")
+        case = world.session.get(Case, draft.case_id)
+        assert case is not None
+        assert (case.origin, case.handling_org_id) == ("direct", None)
+
+    def test_an_unknown_origin_is_rejected_naming_the_field(self, world: World) -> None:
+        (draft,) = _many(world, [{"source_id": "1", "text": "x", "origin": "火星"}])
+        assert (draft.outcome, draft.error_field) == ("rejected", "origin")

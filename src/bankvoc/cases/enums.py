@@ -3,6 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bankvoc.core.i18n import register
+from bankvoc.sla.enums import Origin
 
 
 class CaseKind(StrEnum):
@@ -60,10 +61,11 @@ class CaseStatus(StrEnum):
     closed = "closed"
     archived = "archived"
     withdrawn = "withdrawn"
+    merged = "merged"  # joined to another case of the same matter
 
 
 CLOSED_STATUSES = frozenset({CaseStatus.closed, CaseStatus.archived, CaseStatus.not_accepted,
-                             CaseStatus.withdrawn})
+                             CaseStatus.withdrawn, CaseStatus.merged})
 OPEN_STATUSES = frozenset(CaseStatus) - CLOSED_STATUSES
 
 
@@ -106,4 +108,26 @@ register("status", {
     "closed": ("已办结", "Closed"),
     "archived": ("已归档", "Archived"),
     "withdrawn": ("已撤回", "Withdrawn"),
+    "merged": ("已合并", "Merged"),
+})
+
+
+# Where a case came from is a deadline word (sla.enums); transfers have their own clocks.
+REGULATOR_ORIGINS = frozenset(Origin) - {Origin.direct}
+
+
+class DecisionType(StrEnum):
+    explanation = "explanation"  # 解释说明
+    correction = "correction"  # 纠正差错
+    refund = "refund"  # 退款
+    compensation = "compensation"  # 赔偿/补偿
+    refused = "refused"  # 不予支持 (with reason)
+
+
+register("decision", {
+    "explanation": ("解释说明", "Explanation"),
+    "correction": ("纠正差错", "Correction"),
+    "refund": ("退款", "Refund"),
+    "compensation": ("赔偿补偿", "Compensation"),
+    "refused": ("不予支持", "Refused"),
 })

@@ -79,7 +79,10 @@ def append_event(
     at: datetime | None = None,
 ) -> CaseEvent:
     """Append one event; the (case, seq) unique key refuses a forked chain under concurrency."""
-    seq, prev = chain_tips(session, case_ids=[case.id]).get(case.id, (0, GENESIS_HASH))
+    tip = session.execute(
+        select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq.desc()).limit(1)).first()
+    seq, prev = (tip[0], tip[1]) if tip is not None else (0, GENESIS_HASH)
     event = CaseEvent(**event_row(case_id=case.id, seq=seq + 1, type=type, at=at or utcnow(),
                                   actor_user_id=actor_user_id, data=data or {}, prev_hash=prev))
     session.add(event)

@@ -4,13 +4,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bankvoc.core.models import Base
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
-from bankvoc.orgs.models import Org
+from bankvoc.orgs.models import Org, User
 
 
 class Case(Base):
@@ -25,6 +35,8 @@ class Case(Base):
         # complaints, and the clusters of similar cases.
         Index("ix_case_similar_key_received_at", "similar_key", "received_at"),
         Index("ix_case_status", "status"),
+        Index("ix_case_assignee_id_status", "assignee_id", "status"),
+        Index("ix_case_handling_org_id_status", "handling_org_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,10 +76,44 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
+    # -- the workflow (cases/workflow): every column a bulk insert may leave out has a server
+    # default or is nullable.
+    # Direct, or transferred by a regulator (nfra, pboc, 12378, 12345) under its reference.
+    origin: Mapped[str] = mapped_column(String(10), default="direct", server_default="direct")
+    origin_reference: Mapped[str | None] = mapped_column(String(64))
+    # The department or queue working the case (routing), and the person within it.
+    handling_org_id: Mapped[int | None] = mapped_column(ForeignKey("org.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # 首问负责: whoever first took the case stays accountable through every transfer.
+    first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    transfer_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # 回避: the employee and the outlet complained about never handle the case.
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    subject_org_id: Mapped[int | None] = mapped_column(ForeignKey("org.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    paused_since: Mapped[datetime | None] = mapped_column()
+    # The decision: explanation, correction, refund, compensation or refused; amounts above the
+    # decider's authority need a recorded approval.
+    decision_type: Mapped[str | None] = mapped_column(String(20))
+    decision_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    decision_needs_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    decision_approved_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own contract
 
-    org: Mapped[Org] = relationship(lazy="joined")
+    org: Mapped[Org] = relationship(lazy="joined", foreign_keys=[org_id])
     customer: Mapped[Customer | None] = relationship(lazy="joined")
+    handling_org: Mapped[Org | None] = relationship(lazy="selectin",
+                                                    foreign_keys=[handling_org_id])
+    assignee: Mapped[User | None] = relationship(lazy="selectin", foreign_keys=[assignee_id])
+    first_responder: Mapped[User | None] = relationship(lazy="selectin",
+                                                        foreign_keys=[first_responder_id])
 
 
 class CaseEvent(Base):

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bankvoc.cases import service as cases_service
 from bankvoc.cases.events import append_event
 from bankvoc.cases.models import Case, LabelCorrection
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.nlp.taxonomy import load_taxonomy
-from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
 
 REVIEWED_FIELDS = ("product", "category")
@@ -69,7 +69,7 @@ def training_examples(session: Session, *, actor: Actor, field: str) -> Iterator
     rows = session.execute(
         select(LabelCorrection.case_id, LabelCorrection.text, LabelCorrection.new_value)
         .join(Case, Case.id == LabelCorrection.case_id)
-        .where(LabelCorrection.field == field, org_service.in_scope(actor, Case.org_id))
+        .where(LabelCorrection.field == field, cases_service.visible(actor))
         .order_by(LabelCorrection.case_id, LabelCorrection.id))
     latest: dict[int, TrainingExample] = {}
     for case_id, text, label in rows:

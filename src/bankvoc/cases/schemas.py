@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from bankvoc.cases.enums import CaseKind, CaseStatus, Channel, Severity
+from bankvoc.sla.enums import Origin
 
 
 class OrgBrief(BaseModel):
@@ -45,6 +46,18 @@ class CaseRead(BaseModel):
     merged_count: int
     needs_review: bool
     annotations: dict[str, Any]
+    origin: str = Field(description="direct, or the regulator that transferred it")
+    origin_reference: str | None
+    handling_org: OrgBrief | None = Field(description="Department or branch working it")
+    assignee: str | None
+    first_responder: str | None = Field(description="首问负责: accountable throughout")
+    transfer_count: int
+    escalation_level: int
+    reopen_count: int
+    decision_type: str | None
+    decision_amount: Decimal | None
+    decision_needs_approval: bool
+    paused: bool
     version: int
     created_at: datetime
     updated_at: datetime
@@ -84,6 +97,21 @@ class CaseFilters(BaseModel):
     q: str | None = Field(default=None, max_length=100, description="Words in title or text")
     needs_review: bool | None = Field(
         default=None, description="Only cases whose automatic decisions await review")
+    assignee: Literal["me", "none"] | None = Field(
+        default=None, description="me: cases assigned to you; none: cases nobody is assigned")
+    handling_org: str | None = Field(
+        default=None, description="Org code: the cases that org works as their queue (a case "
+                                  "not routed elsewhere is worked by its own org)")
+    origin: Origin | None = Field(default=None, description="direct, or one regulator")
+    from_regulator: bool | None = Field(
+        default=None, description="true: only cases a regulator transferred; false: only "
+                                  "direct ones")
+    due_from: AwareDatetime | None = Field(
+        default=None, description="Decision due at or after this instant (only cases still "
+                                  "awaiting their decision)")
+    due_before: AwareDatetime | None = Field(
+        default=None, description="Decision due before this instant (only cases still "
+                                  "awaiting their decision): now gives the overdue ones")
 
 
 class AttachmentRead(BaseModel):

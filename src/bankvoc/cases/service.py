@@ -7,9 +7,10 @@ import binascii
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from bankvoc.cases.enums import CaseStatus
 from bankvoc.cases.events import ChainCheck, verify_chain
 from bankvoc.cases.models import Case, CaseEvent
 from bankvoc.cases.schemas import CaseFilters, CaseRead, CustomerMasked, EventRead, OrgBrief
@@ -18,12 +19,23 @@ from bankvoc.core.timeutil import ensure_aware
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org, User
 from bankvoc.orgs.service import Actor
+from bankvoc.sla.enums import Origin
 
 MAX_PAGE = 200
+# Cases whose decision is still to be told to the customer: the decision clock runs for them.
+AWAITING_DECISION = (CaseStatus.received, CaseStatus.accepted, CaseStatus.assigned,
+                     CaseStatus.investigating, CaseStatus.solution_proposed)
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """The cases an actor may see: of an org in their subtree, or handled by one (a case
+    transferred to another branch or department is theirs to work)."""
+    return or_(org_service.in_scope(actor, Case.org_id),
+               org_service.in_scope(actor, Case.handling_org_id))
 
 
 def _scoped(actor: Actor) -> Select[Case]:
-    return select(Case).where(org_service.in_scope(actor, Case.org_id))
+    return select(Case).where(visible(actor))
 
 
 def get_case(session: Session, *, actor: Actor, reference: str) -> Case:
@@ -60,6 +72,7 @@ def _apply_filters(session: Session, stmt: Select[Case], actor: Actor,
             raise NotFound(f"no org {filters.org!r} in your scope", field="org")
         subtree = select(Org.id).where(Org.path.startswith(org.path, autoescape=True))
         stmt = stmt.where(Case.org_id.in_(subtree))
+    stmt = _apply_workflow_filters(session, stmt, actor, filters)
     if filters.received_from:
         stmt = stmt.where(Case.received_at >= filters.received_from)
     if filters.received_to:
@@ -70,6 +83,35 @@ def _apply_filters(session: Session, stmt: Select[Case], actor: Actor,
         pattern = f"%{filters.q}%"
         stmt = stmt.where(or_(Case.title.like(pattern), Case.text_masked.like(pattern),
                               Case.reference == filters.q))
+    return stmt
+
+
+def _apply_workflow_filters(session: Session, stmt: Select[Case], actor: Actor,
+                            filters: CaseFilters) -> Select[Case]:
+    """Who works the case, where it came from, and how its decision deadline stands."""
+    if filters.assignee == "me":
+        stmt = stmt.where(Case.assignee_id == actor.user_id)
+    elif filters.assignee == "none":
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    if filters.handling_org:
+        # The queue itself, any org: the results are scoped to the actor anyway (a branch may
+        # follow the cases of its own that head office works).
+        org = session.scalar(select(Org).where(Org.code == filters.handling_org))
+        if org is None:
+            raise NotFound(f"no org {filters.handling_org!r}", field="handling_org")
+        stmt = stmt.where(func.coalesce(Case.handling_org_id, Case.org_id) == org.id)
+    if filters.origin is not None:
+        stmt = stmt.where(Case.origin == filters.origin.value)
+    if filters.from_regulator is not None:
+        direct = Case.origin == Origin.direct.value
+        stmt = stmt.where(~direct if filters.from_regulator else direct)
+    if filters.due_from is not None or filters.due_before is not None:
+        stmt = stmt.where(Case.status.in_([s.value for s in AWAITING_DECISION]),
+                          Case.due_at.is_not(None))
+        if filters.due_from is not None:
+            stmt = stmt.where(Case.due_at >= filters.due_from)
+        if filters.due_before is not None:
+            stmt = stmt.where(Case.due_at < filters.due_before)
     return stmt
 
 
@@ -110,6 +152,10 @@ def check_chain(session: Session, *, actor: Actor, case: Case) -> ChainCheck:
     return verify_chain(session, case_id=case.id)
 
 
+def _brief(org: Org | None) -> OrgBrief | None:
+    return OrgBrief(code=org.code, name=org.name, name_en=org.name_en) if org else None
+
+
 def to_read(case: Case) -> CaseRead:
     customer = case.customer
     masked = CustomerMasked(name=customer.name_masked, phone=customer.phone_masked,
@@ -125,6 +171,15 @@ def to_read(case: Case) -> CaseRead:
         "closed_at": case.closed_at, "merged_count": case.merged_count,
         "needs_review": case.needs_review,
         "annotations": case.annotations, "version": case.version,
+        "origin": case.origin, "origin_reference": case.origin_reference,
+        "handling_org": _brief(case.handling_org),
+        "assignee": case.assignee.username if case.assignee else None,
+        "first_responder": case.first_responder.username if case.first_responder else None,
+        "transfer_count": case.transfer_count, "escalation_level": case.escalation_level,
+        "reopen_count": case.reopen_count, "decision_type": case.decision_type,
+        "decision_amount": case.decision_amount,
+        "decision_needs_approval": case.decision_needs_approval,
+        "paused": case.paused_since is not None,
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
     return CaseRead.model_validate(data)
@@ -136,7 +191,7 @@ def recent_texts(session: Session, *, actor: Actor, since: datetime,
     actor.require("case.read")
     rows = session.execute(
         select(Case.reference, Case.text_masked)
-        .where(org_service.in_scope(actor, Case.org_id), Case.received_at >= since)
+        .where(visible(actor), Case.received_at >= since)
         .order_by(Case.received_at.desc()).limit(limit))
     return [(reference, text) for reference, text in rows]
 
@@ -148,7 +203,7 @@ def similar_groups(session: Session, *, actor: Actor, since: datetime, until: da
     template (the same similar key): (size, first references), biggest first. Possible mass
     complaints (群体性投诉) show up here across customers and branches of the actor's scope."""
     actor.require("case.read")
-    window = and_(org_service.in_scope(actor, Case.org_id), Case.received_at >= since,
+    window = and_(visible(actor), Case.received_at >= since,
                   Case.received_at < until, Case.similar_key.is_not(None))
     size = func.count().label("size")
     groups = session.execute(

@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc.core import jsonutil
@@ -100,14 +103,35 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def insert_new(session: Session, model: Any, rows: list[dict[str, Any]],
+               keys: list[str]) -> int:
+    """Insert the rows whose unique `keys` are not taken yet (two writers at once store each
+    row once); returns how many were inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__
+    statement = (insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+                 .returning(*table.primary_key.columns))
+    # Counted from RETURNING: the drivers' rowcount is not reliable for ON CONFLICT inserts.
+    return len(session.connection().execute(statement).all())
+
+
+def is_write_conflict(exc: Exception) -> bool:
+    """A write refused because another transaction changed the data first: on SQLite, a
+    transaction whose snapshot went stale cannot take the write lock ("database is locked")."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
 def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows in one driver-level executemany; the hot path of bulk intake.
 
     The statement is compiled once and each column's own bind processor (its dialect type's
     public `bind_processor`) converts the values column by column, which skips SQLAlchemy's
-    per-row parameter assembly and the ORM's bookkeeping. No RETURNING (SQLite can only honour
-    it row by row): callers find ids by a natural key. Every row must give the same keys: every
-    column but the primary key.
+    per-row parameter assembly and the ORM's bookkeeping. Every row must give the same keys;
+    a column they leave out takes its scalar default, or NULL when it has none (see
+    `bulk_insert_ids` for the new ids).
     """
     if not rows:
         return
@@ -115,8 +139,12 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     dialect = connection.dialect
     table = model.__table__
     keys = list(rows[0])
+    defaults = _omitted_defaults(table, keys)
+    keys += list(defaults)
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    columns = {key: _processed_column(table.c[key].type, dialect, [row[key] for row in rows])
+    columns = {key: _processed_column(table.c[key].type, dialect,
+                                      [defaults[key]] * len(rows) if key in defaults
+                                      else [row[key] for row in rows])
                for key in keys}
     params: list[Any]
     if compiled.positional:
@@ -147,6 +175,20 @@ def bulk_insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) ->
     result = connection.execute(
         table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
     return [int(row[0]) for row in result]
+
+
+def _omitted_defaults(table: Any, keys: list[str]) -> dict[str, Any]:
+    """Values for the columns a bulk insert leaves out: their scalar default, else NULL."""
+    omitted: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key or column.key in keys:
+            continue
+        default = column.default
+        if default is not None and not default.is_scalar:
+            raise ValueError(f"bulk insert into {table.name} must give {column.key} (its "
+                             "default is computed per row)")
+        omitted[column.key] = default.arg if default is not None else None
+    return omitted
 
 
 def _processed_column(type_: Any, dialect: Any, values: list[Any]) -> list[Any]:

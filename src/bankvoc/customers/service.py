@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bankvoc.core.db import bulk_insert_ids
-from bankvoc.core.errors import NotFound
+from bankvoc.core.errors import Invalid, NotFound
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers import masking
@@ -130,3 +130,29 @@ def reveal(customer: Customer, *, actor: Actor) -> dict[str, str | None]:
         "id_number": (ring.decrypt(customer.id_number_enc, field="id_number")
                       if customer.id_number_enc else None),
     }
+
+
+def find_or_create(session: Session, *, name: str | None, phone: str | None,
+                   id_number: str | None) -> int:
+    """The id of the customer with this ID number or phone (under any key of the ring),
+    stored first when there is none. Raises Invalid naming the field of a malformed value."""
+    ring = current_keyring()
+    phone = masking.normalise_phone(phone) if phone else None
+    id_number = masking.normalise_id_number(id_number) if id_number else None
+    if phone is not None and not masking.valid_phone(phone):
+        raise Invalid("not a mainland mobile or landline number", field="phone")
+    if id_number is not None and not masking.valid_id_number(id_number):
+        raise Invalid("not a valid ID number", field="id_number")
+    if phone is None and id_number is None:
+        raise Invalid("a phone or an ID number is needed", field="phone")
+    indexes: list[str] = []
+    if id_number:
+        indexes += ring.blind_indexes(id_number, field="id_number")
+    if phone:
+        indexes += ring.blind_indexes(phone, field="phone")
+    found = ids_by_blind_index(session, indexes=indexes)
+    for index in indexes:  # ID number first: it identifies better than a phone
+        if index in found:
+            return found[index]
+    identity = protect_identity(ring, name=name, phone=phone, id_number=id_number)
+    return create_customers(session, identities=[identity])[identity.key or ""]

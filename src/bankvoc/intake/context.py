@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bankvoc.cases.workflow.config import WorkflowConfig, load_config
 from bankvoc.core.settings import Settings
 from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.nlp.grading import GradingRules, load_grading_rules
@@ -55,6 +57,15 @@ class OrgDirectory:
     def find(self, key: str) -> OrgRef | None:
         return self.by_key.get(key.strip())
 
+    @cached_property
+    def by_id(self) -> dict[int, OrgRef]:
+        return {ref.id: ref for ref in self.by_key.values()}
+
+    @cached_property
+    def paths(self) -> dict[str, str]:
+        """Materialised path by org code."""
+        return {ref.code: ref.path for ref in self.by_key.values()}
+
 
 @dataclass(frozen=True)
 class OpenCase:
@@ -85,6 +96,10 @@ class StageContext:
     @property
     def ring(self) -> KeyRing:
         return keyring(self.settings.effective_pii_key)
+
+    @property
+    def workflow(self) -> WorkflowConfig:
+        return load_config()
 
     @property
     def taxonomy(self) -> Taxonomy:

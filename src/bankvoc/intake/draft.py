@@ -67,6 +67,10 @@ class Draft:
     merge_into_case_id: int | None = None
     merge_into_draft: Draft | None = None
     org_id: int | None = None
+    # Routing: the department or queue that works the case (None: the org it belongs to).
+    handling_org_id: int | None = None
+    origin: str = "direct"
+    origin_reference: str | None = None
     product: str | None = None
     category: str | None = None
     severity: str = "general"

@@ -122,6 +122,14 @@ _SYNONYMS_BY_FIELD: dict[str, tuple[str, ...]] = {
         "优先级",
         "severity", "priority", "level", "urgency",
     ),
+    "origin": (
+        "转办来源", "转办机构", "转送机构", "监管转办来源", "投诉来源类型",
+        "origin", "transferred by", "referred by",
+    ),
+    "origin_reference": (
+        "转办编号", "转办单号", "监管编号", "监管工单号", "转送编号",
+        "origin reference", "regulator reference", "referral number",
+    ),
 }
 # fmt: on
 

@@ -125,7 +125,8 @@ def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]
     return {
         "reference": d.reference, "kind": d.kind, "channel": d.channel,
         "status": CaseStatus.received.value, "severity": d.severity, "sentiment": d.sentiment,
-        "org_id": d.org_id,
+        "org_id": d.org_id, "handling_org_id": d.handling_org_id, "origin": d.origin,
+        "origin_reference": d.origin_reference,
         "customer_id": d.customer_id, "product": d.product, "category": d.category,
         "title": d.title, "text_masked": d.text_masked, "text_enc": d.text_enc,
         "text_hash": d.text_hash, "similar_key": d.similar_key, "language": d.language,

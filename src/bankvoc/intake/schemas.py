@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bankvoc.cases.enums import CaseKind, Channel, Severity
 from bankvoc.customers import masking
 from bankvoc.intake import parsing
-from bankvoc.intake.vocab import CHANNEL_WORDS, KIND_WORDS, SEVERITY_WORDS
+from bankvoc.intake.vocab import CHANNEL_WORDS, KIND_WORDS, ORIGIN_WORDS, SEVERITY_WORDS
+from bankvoc.sla.enums import Origin
 
 # Hard ceiling for the schema; the configured limit (BANKVOC_TEXT_MAX_CHARS) is checked on top.
 TEXT_HARD_LIMIT = 200_000
 
-def _from_words(words: dict[str, Any], enum: type, value: Any, what: str) -> Any:
+def from_words(words: dict[str, Any], enum: type, value: Any, what: str) -> Any:
     if isinstance(value, enum):
         return value
     text = parsing.clean_text(value)
@@ -53,26 +54,36 @@ class CaseCreate(BaseModel):
     product: str | None = Field(default=None, max_length=100)
     category: str | None = Field(default=None, max_length=100)
     severity: Severity | None = None
+    origin: Origin = Field(default=Origin.direct, description="direct, or the regulator that "
+                           "transferred the complaint (nfra, pboc, 12378, 12345)")
+    origin_reference: str | None = Field(default=None, max_length=64,
+                                         description="The transferring regulator's reference")
     source_system: str | None = Field(default=None, max_length=64)
     source_id: str | None = Field(default=None, max_length=128)
 
     @field_validator("kind", mode="before")
     @classmethod
     def _kind(cls, value: Any) -> Any:
-        return _from_words(KIND_WORDS, CaseKind, value, "kind") if value not in (None, "") \
+        return from_words(KIND_WORDS, CaseKind, value, "kind") if value not in (None, "") \
             else CaseKind.complaint
 
     @field_validator("channel", mode="before")
     @classmethod
     def _channel(cls, value: Any) -> Any:
-        return None if value in (None, "") else _from_words(CHANNEL_WORDS, Channel, value,
+        return None if value in (None, "") else from_words(CHANNEL_WORDS, Channel, value,
                                                             "channel")
 
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, value: Any) -> Any:
-        return None if value in (None, "") else _from_words(SEVERITY_WORDS, Severity, value,
+        return None if value in (None, "") else from_words(SEVERITY_WORDS, Severity, value,
                                                             "severity")
+
+    @field_validator("origin", mode="before")
+    @classmethod
+    def _origin(cls, value: Any) -> Any:
+        return Origin.direct if value in (None, "") else from_words(ORIGIN_WORDS, Origin,
+                                                                     value, "origin")
 
     @field_validator("received_at", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from bankvoc.cases.enums import OPEN_STATUSES, Channel
 from bankvoc.cases.models import Case
+from bankvoc.cases.workflow.config import pick_queue
 from bankvoc.core.timeutil import as_utc
 from bankvoc.customers import service as customer_service
 from bankvoc.intake.context import IntakeContext, OpenCase, StageContext
@@ -89,6 +90,7 @@ def validate(draft: Draft, ctx: StageContext) -> Draft:
     draft.channel = (data.channel.value if data.channel else ctx.default_channel
                      or Channel.other.value)
     draft.amount = data.amount
+    draft.origin, draft.origin_reference = data.origin.value, data.origin_reference
     draft.source_system = data.source_system or ctx.source_system
     if data.source_id:
         draft.source_id = data.source_id
@@ -444,14 +446,29 @@ def grade(draft: Draft, ctx: StageContext) -> Draft:
 # --- route and deadlines -----------------------------------------------------------------------
 
 def route(draft: Draft, ctx: StageContext) -> Draft:
-    """Working default: the case is handled by the org it belongs to."""
-    draft.annotate("org", Annotation(draft.org_id, 1.0, "handled where it belongs", ROUTE.source))
+    """The department or queue that works the case: the first routing rule of the workflow
+    configuration that holds, else the org the case belongs to."""
+    own = ctx.orgs.by_id.get(draft.org_id or -1)
+    facts = {"product": draft.product, "category": draft.category, "severity": draft.severity,
+             "channel": draft.channel, "origin": draft.origin, "kind": draft.kind}
+    rule = pick_queue(ctx.workflow, facts, ctx.orgs.paths, own.path if own else "")
+    queue = ctx.orgs.find(rule.queue) if rule else None
+    if rule is None or queue is None:
+        reason = ("handled where it belongs" if rule is None else
+                  f"routing rule names unknown org {rule.queue!r}: handled where it belongs")
+        draft.annotate("handling_org", Annotation(own.code if own else None, 1.0, reason,
+                                                  ROUTE.source))
+        return draft
+    draft.handling_org_id = queue.id
+    draft.annotate("handling_org", Annotation(queue.code, 1.0, rule.why or "routing rule",
+                                              ROUTE.source))
     return draft
 
 
 def set_sla(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.received_at is not None
-    draft.due_at = sla_service.decision_due(draft.kind, draft.received_at, ctx.settings.tz)
+    draft.due_at = sla_service.decision_due(draft.kind, draft.received_at, ctx.settings.tz,
+                                            origin=draft.origin)
     return draft
 
 
@@ -464,7 +481,7 @@ PROTECT_PII = Stage("protect_pii", 2, ("identity", "text_masked", "similar_key",
 CLASSIFY = Stage("classify", 2, ("product", "category"), classify, prepare=_predict_with_models)
 SENTIMENT = Stage("sentiment", 2, ("sentiment",), sentiment, prepare=_score_sentiment)
 GRADE = Stage("grade", 1, ("severity",), grade)
-ROUTE = Stage("route", 1, ("org_id",), route)
+ROUTE = Stage("route", 2, ("handling_org_id",), route)
 SET_SLA = Stage("set_sla", 1, ("due_at",), set_sla)
 MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_source,
                      prefetch=_prefetch_sources, needs_db=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bankvoc.cases.enums import CaseKind, Channel, Severity
+from bankvoc.sla.enums import Origin
 
 KIND_WORDS: dict[str, CaseKind] = {
     "投诉": CaseKind.complaint, "客户投诉": CaseKind.complaint, "complaint": CaseKind.complaint,
@@ -40,3 +41,14 @@ SEVERITY_WORDS: dict[str, Severity] = {
     "重大": Severity.major,
 }
 
+
+ORIGIN_WORDS: dict[str, Origin] = {
+    "直接投诉": Origin.direct, "客户直接投诉": Origin.direct, "本行受理": Origin.direct,
+    "金融监管总局": Origin.nfra, "国家金融监督管理总局": Origin.nfra, "监管局": Origin.nfra,
+    "金融监管局": Origin.nfra, "银保监": Origin.nfra, "银保监会": Origin.nfra,
+    "银保监局": Origin.nfra, "监管转办": Origin.nfra,
+    "人民银行": Origin.pboc, "人行": Origin.pboc, "人民银行转办": Origin.pboc,
+    "中国人民银行": Origin.pboc, "12363": Origin.pboc,
+    "12378热线": Origin.hotline_12378, "12345热线": Origin.hotline_12345,
+    "市民热线": Origin.hotline_12345, "政务热线": Origin.hotline_12345,
+}

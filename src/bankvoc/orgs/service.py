@@ -50,7 +50,9 @@ def actor_for(user: User) -> Actor:
 # --- data scoping: the one choke point every list and detail query goes through -------------
 
 def in_scope(
-    actor: Actor, org_id_column: ColumnElement[int] | InstrumentedAttribute[int]
+    actor: Actor,
+    org_id_column: ColumnElement[int] | InstrumentedAttribute[int]
+    | InstrumentedAttribute[int | None],
 ) -> ColumnElement[bool]:
     """Filter for any query over rows owned by an org: only the actor's subtree."""
     subtree = select(Org.id).where(Org.path.startswith(actor.org_path, autoescape=True))
