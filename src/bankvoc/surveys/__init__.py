@@ -1,0 +1,1 @@
+"""Callbacks after resolution (回访) and standalone satisfaction surveys."""

@@ -1,0 +1,173 @@
+"""Callbacks after resolution and satisfaction surveys. Never commits.
+
+Every resolved case gets a callback decision for its round (a reopened case resolved again is a
+new round): pending in the queue (major and urgent cases, regulator transfers, and a stable
+sample of the rest) or skipped, with the reason. The answer goes through text understanding;
+an unhappy or unsolved answer reopens and escalates the case, a happy one closes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from bankvoc.cases import service as cases_service
+from bankvoc.cases.enums import CaseStatus
+from bankvoc.cases.models import Case
+from bankvoc.cases.workflow import schemas as steps
+from bankvoc.cases.workflow import service as workflow
+from bankvoc.cases.workflow.config import CallbackPolicy, load_config
+from bankvoc.core.db import insert_new
+from bankvoc.core.errors import Conflict, Invalid, NotFound
+from bankvoc.core.settings import get_settings
+from bankvoc.core.timeutil import as_utc, utcnow
+from bankvoc.nlp import pii
+from bankvoc.nlp.pipeline import default_sentiment
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.service import Actor
+from bankvoc.surveys.models import Callback, SurveyResponse
+from bankvoc.surveys.schemas import CallbackResult, SurveyCreate
+
+PENDING, DONE, UNREACHABLE, SKIPPED = "pending", "done", "unreachable", "skipped"
+
+
+def decide(case: Case, policy: CallbackPolicy) -> tuple[str, str]:
+    """(status, reason) of a resolved case's callback under the policy."""
+    if case.severity in policy.always_severities:
+        return PENDING, f"every {case.severity} case is called back"
+    if policy.always_regulator_transfers and case.origin != "direct":
+        return PENDING, f"every regulator transfer ({case.origin}) is called back"
+    # A stable choice: the same case is always in (or out of) the sample.
+    bucket = int(hashlib.sha256(f"callback:{case.reference}".encode()).hexdigest()[:8], 16) % 100
+    if bucket < policy.sample_percent:
+        return PENDING, f"in the {policy.sample_percent}% sample"
+    return SKIPPED, f"not in the {policy.sample_percent}% sample"
+
+
+@dataclass(frozen=True)
+class ScheduleReport:
+    scheduled: int
+    skipped: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"scheduled": self.scheduled, "skipped": self.skipped}
+
+
+def schedule_due(session: Session, *, now: datetime, limit: int = 5_000) -> ScheduleReport:
+    """Decide the callback of every resolved case that has no decision for its round yet.
+    Safe to run twice at once: a (case, round) is stored once."""
+    policy = load_config().callbacks
+    cases = session.scalars(
+        select(Case)
+        .outerjoin(Callback, and_(Callback.case_id == Case.id,
+                                  Callback.round == Case.reopen_count))
+        .where(Case.resolved_at.is_not(None), Callback.id.is_(None),
+               Case.status.in_([CaseStatus.resolved.value, CaseStatus.closed.value]))
+        .order_by(Case.resolved_at).limit(limit)).all()
+    rows, counts = [], {PENDING: 0, SKIPPED: 0}
+    for case in cases:
+        status, reason = decide(case, policy)
+        resolved = as_utc(case.resolved_at or now, get_settings().tz)
+        due = resolved + timedelta(hours=policy.within_hours) if status == PENDING else None
+        rows.append({"case_id": case.id, "round": case.reopen_count, "status": status,
+                     "reason": reason, "due_at": due, "created_at": now})
+        counts[status] += 1
+    insert_new(session, Callback, rows, ["case_id", "round"])
+    return ScheduleReport(counts[PENDING], counts[SKIPPED])
+
+
+def callback_queue(session: Session, *, actor: Actor, status: str = PENDING,
+                   limit: int = 200) -> list[tuple[Callback, Case]]:
+    """The callbacks of the actor's cases, soonest due first."""
+    actor.require("case.read")
+    rows = session.execute(
+        select(Callback, Case).join(Case, Case.id == Callback.case_id)
+        .where(cases_service.visible(actor), Callback.status == status)
+        .order_by(Callback.due_at, Callback.id).limit(limit))
+    return [(callback, case) for callback, case in rows]
+
+
+def record_result(session: Session, *, actor: Actor, callback_id: int,
+                  result: CallbackResult, now: datetime | None = None) -> Callback:
+    """Record a callback's answer and act on it: reopen and escalate when unhappy or unsolved,
+    close when the customer is satisfied."""
+    actor.require("case.work")
+    now = now or utcnow()
+    found = session.execute(
+        select(Callback, Case).join(Case, Case.id == Callback.case_id)
+        .where(Callback.id == callback_id, cases_service.visible(actor))).first()
+    if found is None:
+        raise NotFound(f"no callback {callback_id}", field="callback")
+    callback, case = found
+    if callback.status != PENDING:
+        raise Conflict(f"callback {callback_id} is {callback.status} already", field="callback")
+    callback.completed_at, callback.completed_by = now, actor.user_id
+    if not result.reached:
+        callback.status = UNREACHABLE
+        return callback
+    callback.status = DONE
+    callback.csat, callback.nps, callback.solved = result.csat, result.nps, result.solved
+    if result.comment:
+        callback.comment_masked = pii.mask_text(result.comment)
+        callback.sentiment = default_sentiment().score(result.comment).polarity
+    policy = load_config().callbacks
+    unhappy = result.solved is False or (result.csat or 5) <= policy.unhappy_csat_at_most
+    _act_on_answer(session, actor, case, callback, unhappy, now)
+    return callback
+
+
+def _act_on_answer(session: Session, actor: Actor, case: Case, callback: Callback,
+                   unhappy: bool, now: datetime) -> None:
+    answer = steps.CustomerAnswer(action="customer_answer", version=case.version,
+                                  satisfied=not unhappy,
+                                  comment=callback.comment_masked or "")
+    workflow.apply(session, actor=actor, case=case, step=answer, now=now)
+    if unhappy:
+        why = f"callback: csat {callback.csat}, solved {callback.solved}"
+        if case.status in (CaseStatus.resolved, CaseStatus.closed):
+            workflow.apply(session, actor=actor, case=case, now=now, step=steps.Reopen(
+                action="reopen", version=case.version, reason=why))
+        workflow.apply(session, actor=actor, case=case, now=now, step=steps.Escalate(
+            action="escalate", version=case.version, reason=why))
+    elif case.status == CaseStatus.resolved:
+        workflow.apply(session, actor=actor, case=case, now=now,
+                       step=steps.Close(action="close", version=case.version))
+
+
+def to_read(callback: Callback, case: Case) -> dict[str, object]:
+    return {"id": callback.id, "case": case.reference, "round": callback.round,
+            "status": callback.status, "reason": callback.reason, "due_at": callback.due_at,
+            "csat": callback.csat, "nps": callback.nps, "solved": callback.solved,
+            "comment": callback.comment_masked, "sentiment": callback.sentiment,
+            "completed_at": callback.completed_at}
+
+
+# --- surveys -----------------------------------------------------------------------------------
+
+def add_survey(session: Session, *, actor: Actor, data: SurveyCreate) -> tuple[int, bool]:
+    """Store one answer (a resend of its source id changes nothing): (id, stored now)."""
+    actor.require("case.create")
+    org = org_service.get_org_by_code(session, code=data.org)
+    if not org_service.org_visible(actor, org):
+        raise Invalid(f"org {data.org!r} is outside your scope", field="org")
+    case_id = None
+    if data.case:
+        case_id = cases_service.get_case(session, actor=actor, reference=data.case).id
+    row = {
+        "source_system": data.source_system, "source_id": data.source_id, "org_id": org.id,
+        "channel": data.channel.value, "touchpoint": data.touchpoint, "case_id": case_id,
+        "customer_id": None, "csat": data.csat, "nps": data.nps, "solved": data.solved,
+        "comment_masked": pii.mask_text(data.comment) if data.comment else None,
+        "sentiment": default_sentiment().score(data.comment).polarity if data.comment else None,
+        "answered_at": as_utc(data.answered_at, get_settings().tz), "created_at": utcnow(),
+    }
+    stored = insert_new(session, SurveyResponse, [row], ["source_system", "source_id"]) == 1
+    survey_id = session.scalar(select(SurveyResponse.id).where(
+        SurveyResponse.source_system == data.source_system,
+        SurveyResponse.source_id == data.source_id))
+    assert survey_id is not None
+    return survey_id, stored
