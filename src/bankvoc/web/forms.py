@@ -18,16 +18,23 @@ from bankvoc.cases.enums import CaseKind, CaseStatus, Channel, Severity
 from bankvoc.cases.schemas import CaseFilters
 from bankvoc.cases.service import MAX_PAGE
 from bankvoc.core.errors import BankvocError, Invalid
-from bankvoc.core.timeutil import as_utc
+from bankvoc.core.timeutil import as_utc, utcnow
 from bankvoc.nlp.taxonomy import Taxonomy
+from bankvoc.sla.enums import Origin
 
 DEFAULT_LIMIT = 25
 Q_MAX = 100
 FILTER_FIELDS = ("q", "status", "kind", "channel", "severity", "product", "category", "org",
-                 "received_from", "received_to")
+                 "received_from", "received_to", "assignee", "handling_org", "origin", "due")
 ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "status": CaseStatus, "kind": CaseKind, "channel": Channel, "severity": Severity,
 }
+ASSIGNEE_CHOICES = ("me", "none")
+# "regulator": any regulator's transfer; or one origin.
+REGULATOR = "regulator"
+ORIGIN_CHOICES = (REGULATOR, *(o.value for o in Origin))
+DUE_CHOICES = ("overdue", "soon")
+DUE_SOON = timedelta(days=3)
 # Errors about these query parameters are shown on the list page, next to the form.
 FORM_FIELDS = frozenset((*FILTER_FIELDS, "limit", "cursor"))
 
@@ -68,6 +75,25 @@ class FilterForm:
         return query
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A posted form: its text fields, in order (files are ignored)."""
+
+    items: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str) -> str:
+        return next((v for k, v in self.items if k == name), "")
+
+    def getlist(self, name: str) -> list[str]:
+        return [v for k, v in self.items if k == name]
+
+    def first(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, value in self.items:
+            values.setdefault(key, value)
+        return values
+
+
 def _choice(form: FilterForm, name: str, allowed: frozenset[str]) -> str | None:
     value = form.get(name)
     if value and value not in allowed:
@@ -101,8 +127,29 @@ def parse_limit(form: FilterForm) -> int:
     return limit
 
 
-def parse_filters(form: FilterForm, *, taxonomy: Taxonomy, tz: ZoneInfo) -> CaseFilters:
-    """The service's filters, or a `FilterError` for the first bad field (in form order)."""
+def _workflow_filters(form: FilterForm, now: datetime) -> dict[str, object]:
+    data: dict[str, object] = {
+        "assignee": _choice(form, "assignee", frozenset(ASSIGNEE_CHOICES)),
+        "handling_org": form.get("handling_org") or None,
+    }
+    origin = _choice(form, "origin", frozenset(ORIGIN_CHOICES))
+    if origin == REGULATOR:
+        data["from_regulator"] = True
+    elif origin:
+        data["origin"] = origin
+    due = _choice(form, "due", frozenset(DUE_CHOICES))
+    if due == "overdue":
+        data["due_before"] = now
+    elif due == "soon":
+        data["due_from"], data["due_before"] = now, now + DUE_SOON
+    return data
+
+
+def parse_filters(form: FilterForm, *, taxonomy: Taxonomy, tz: ZoneInfo,
+                  now: datetime | None = None) -> CaseFilters:
+    """The service's filters, or a `FilterError` for the first bad field (in form order).
+
+    "Due soon" is within `DUE_SOON` of `now` and not yet overdue."""
     q = form.get("q")
     if len(q) > Q_MAX:
         raise FilterError("q", "too_long", max=Q_MAX)
@@ -116,6 +163,7 @@ def parse_filters(form: FilterForm, *, taxonomy: Taxonomy, tz: ZoneInfo) -> Case
         raise FilterError("received_to", "date_order")
     data["received_from"] = _day_start(start, tz) if start else None
     data["received_to"] = _day_start(end + timedelta(days=1), tz) if end else None
+    data.update(_workflow_filters(form, now or utcnow()))
     try:
         return CaseFilters.model_validate(data)
     except ValidationError as exc:  # a rule added to CaseFilters later: still a field message
@@ -130,6 +178,8 @@ def as_filter_error(exc: BankvocError, form: FilterForm) -> FilterError | None:
         return exc
     if exc.field == "org":
         return FilterError("org", "org_unknown", value=form.get("org"))
+    if exc.field == "handling_org":
+        return FilterError("handling_org", "org_missing", value=form.get("handling_org"))
     if exc.field == "cursor":
         return FilterError("cursor", "cursor")
     if exc.field == "limit":

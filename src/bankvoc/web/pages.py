@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,10 +13,15 @@ from bankvoc.cases import service as cases_service
 from bankvoc.cases.enums import CaseKind, CaseStatus, Channel, Severity
 from bankvoc.cases.schemas import CaseRead
 from bankvoc.core.errors import BankvocError, NotFound
+from bankvoc.core.timeutil import utcnow
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
 from bankvoc.web.forms import (
+    ASSIGNEE_CHOICES,
     DEFAULT_LIMIT,
+    DUE_CHOICES,
+    ORIGIN_CHOICES,
+    REGULATOR,
     FilterError,
     FilterForm,
     as_filter_error,
@@ -36,6 +42,7 @@ from bankvoc.web.present import (
     decisions,
     timeline_entry,
 )
+from bankvoc.web.workflow_pages import Attempt, InboxTools, WorkflowPanel, workflow_panel
 
 LIMIT_CHOICES = (10, DEFAULT_LIMIT, 50, 100)
 
@@ -49,13 +56,23 @@ class FilterOptions:
     product: list[Choice]
     category: list[Choice]
     limit: list[Choice]
+    assignee: list[Choice]
+    origin: list[Choice]
+    due: list[Choice]
 
 
-def filter_options(lab: Labeller) -> FilterOptions:
+def filter_options(lab: Labeller, *, regulator: bool = False) -> FilterOptions:
     def enum_choices(namespace: str, values: list[str]) -> list[Choice]:
         return [Choice(v, lab.enum(namespace, v)) for v in values]
 
+    origins = [Choice(REGULATOR, lab("filter.origin_regulator")),
+               *enum_choices("origin", [o for o in ORIGIN_CHOICES if o != REGULATOR])]
+    if regulator:  # the regulator view: which regulator, never "direct"
+        origins = [c for c in origins if c.value not in (REGULATOR, "direct")]
     return FilterOptions(
+        assignee=[Choice(v, lab(f"filter.assignee_{v}")) for v in ASSIGNEE_CHOICES],
+        origin=origins,
+        due=[Choice(v, lab(f"filter.due_{v}")) for v in DUE_CHOICES],
         status=enum_choices("status", [s.value for s in CaseStatus]),
         kind=enum_choices("kind", [k.value for k in CaseKind]),
         channel=enum_choices("channel", [c.value for c in Channel]),
@@ -84,10 +101,18 @@ class CaseList:
     next_url: str | None
     is_first_page: bool
     problem: FieldProblem | None = None
+    tools: InboxTools | None = None
+    regulator: bool = False
 
     @property
     def status_code(self) -> int:
-        return 422 if self.problem else 200
+        if self.problem:
+            return 422
+        if self.tools and self.tools.save_problem:
+            return 422
+        if self.tools and self.tools.bulk and self.tools.bulk.problem:
+            return 422
+        return 200
 
 
 def _url(path: str, query: dict[str, str]) -> str:
@@ -100,13 +125,25 @@ def _problem(error: FilterError, lab: Labeller) -> FieldProblem:
 
 
 def case_list(session: Session, *, actor: Actor, form: FilterForm, lab: Labeller,
-              path: str) -> CaseList:
-    """One page of the cases the actor may see, filtered; bad filters become a `problem`."""
-    view = CaseList(form=form, options=filter_options(lab), rows=[],
+              path: str, now: datetime | None = None, regulator: bool = False,
+              tools: InboxTools | None = None) -> CaseList:
+    """One page of the cases the actor may see, filtered; bad filters become a `problem`.
+
+    `regulator`: only the cases a regulator transferred (any regulator unless the form picks
+    one)."""
+    now = now or utcnow()
+    view = CaseList(form=form, options=filter_options(lab, regulator=regulator), rows=[],
                     first_url=_url(path, form.query()), next_url=None,
-                    is_first_page=not form.cursor)
+                    is_first_page=not form.cursor, tools=tools, regulator=regulator)
+    effective = form
+    if regulator:
+        if form.get("origin") in ("direct", REGULATOR):
+            return replace(view, problem=_problem(
+                FilterError("origin", "choice", value=form.get("origin")), lab))
+        effective = replace(form, values={**form.values,
+                                          "origin": form.get("origin") or REGULATOR})
     try:
-        filters = parse_filters(form, taxonomy=lab.taxonomy, tz=lab.tz)
+        filters = parse_filters(effective, taxonomy=lab.taxonomy, tz=lab.tz, now=now)
         cases, next_cursor = cases_service.list_cases(
             session, actor=actor, filters=filters, cursor=form.cursor or None,
             limit=parse_limit(form))
@@ -115,7 +152,7 @@ def case_list(session: Session, *, actor: Actor, form: FilterForm, lab: Labeller
         if problem is None:
             raise
         return replace(view, problem=_problem(problem, lab))
-    rows = [case_row(cases_service.to_read(c), lab) for c in cases]
+    rows = [case_row(cases_service.to_read(c), lab, now) for c in cases]
     next_url = _url(path, form.query(cursor=next_cursor)) if next_cursor else None
     return replace(view, rows=rows, next_url=next_url)
 
@@ -130,6 +167,7 @@ class CasePage:
     decisions: list[Decision]
     timeline: list[TimelineEntry]
     chain: ChainView
+    workflow: WorkflowPanel
 
 
 def _org_names(session: Session, annotations: dict[str, Any]) -> dict[int, str]:
@@ -146,15 +184,21 @@ def _org_names(session: Session, annotations: dict[str, Any]) -> dict[int, str]:
     return names
 
 
-def case_page(session: Session, *, actor: Actor, reference: str, lab: Labeller) -> CasePage:
-    """A case the actor may see, its timeline and the check of its hash chain."""
+def case_page(session: Session, *, actor: Actor, reference: str, lab: Labeller,
+              now: datetime | None = None, root: str = "", attempt: Attempt | None = None,
+              done: str | None = None) -> CasePage:
+    """A case the actor may see, its workflow (facts, deadline, the steps the viewer may take,
+    a refused `attempt` with its problem), its timeline and the check of its hash chain."""
     case = cases_service.get_case(session, actor=actor, reference=reference)
     read = cases_service.to_read(case)
     events = cases_service.timeline(session, actor=actor, case=case)
     check = cases_service.check_chain(session, actor=actor, case=case)
+    panel = workflow_panel(session, actor=actor, read=read, events=events, lab=lab,
+                           now=now or utcnow(), root=root, attempt=attempt, done=done)
     return CasePage(
         case=read, kind=lab.enum("kind", read.kind), status=lab.enum("status", read.status),
         severity=lab.enum("severity", read.severity), facts=case_facts(read, lab),
         decisions=decisions(read.annotations, lab, _org_names(session, read.annotations)),
         timeline=[timeline_entry(e, lab) for e in events], chain=chain_view(check, lab),
+        workflow=panel,
     )

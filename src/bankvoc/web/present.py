@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bankvoc.cases.enums import CLOSED_STATUSES
 from bankvoc.cases.events import ChainCheck
 from bankvoc.cases.schemas import CaseRead, CustomerMasked, EventRead
+from bankvoc.cases.service import AWAITING_DECISION
 from bankvoc.core.i18n import Lang
 from bankvoc.core.timeutil import to_local
 from bankvoc.nlp.taxonomy import Taxonomy, Term
@@ -17,6 +19,10 @@ from bankvoc.web.i18n import label, ui
 
 SUMMARY_MAX = 160
 ENUM_KEYS = frozenset({"kind", "channel", "status", "severity"})
+# Countdown colours: green while more than half the period is left, amber under half, red
+# under a fifth, dark red once overdue.
+AMPLE_ABOVE = 0.5
+URGENT_BELOW = 0.2
 ANNOTATION_ORDER = ("product", "category", "severity", "org", "pii")
 
 
@@ -68,6 +74,53 @@ class Labeller:
         return " · ".join(parts) or ui("none", self.lang)
 
 
+# --- the decision deadline ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Countdown:
+    """How a case's decision deadline stands, in words and as a colour class.
+
+    `level`: ok (green), warn (amber), danger (red), overdue (dark red), paused, or none (no
+    clock runs: decided, closed, or a kind without one).
+    """
+
+    level: str
+    text: str
+    due: str
+
+    @property
+    def css(self) -> str:
+        return f"due-{self.level}"
+
+
+def _span(delta: timedelta, lab: Labeller) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return lab("span.days_hours", d=days, h=hours)
+    if hours:
+        return lab("span.hours", h=hours)
+    return lab("span.minutes", m=max(1, minutes))
+
+
+def countdown(*, status: str, due_at: datetime | None, received_at: datetime, paused: bool,
+              now: datetime, lab: Labeller) -> Countdown:
+    """The countdown to the decision deadline: the share of the period left picks the colour."""
+    due = lab.deadline(due_at)
+    if due_at is None or status not in AWAITING_DECISION:
+        return Countdown("none", lab("none"), due)
+    if paused:
+        return Countdown("paused", lab("due.paused"), due)
+    left = due_at - now
+    if left <= timedelta(0):
+        return Countdown("overdue", lab("due.overdue", span=_span(-left, lab)), due)
+    period = due_at - received_at
+    share = left / period if period > timedelta(0) else 0.0
+    level = "ok" if share > AMPLE_ABOVE else "warn" if share > URGENT_BELOW else "danger"
+    return Countdown(level, lab(f"due.{level}", span=_span(left, lab)), due)
+
+
 @dataclass(frozen=True)
 class Choice:
     value: str
@@ -89,9 +142,18 @@ class CaseRow:
     status_label: str
     title: str
     customer: str
+    version: int
+    assignee: str
+    handling_org: str
+    origin: str
+    origin_label: str
+    origin_reference: str
+    countdown: Countdown
+    is_open: bool
 
 
-def case_row(case: CaseRead, lab: Labeller) -> CaseRow:
+def case_row(case: CaseRead, lab: Labeller, now: datetime) -> CaseRow:
+    handling = case.handling_org or case.org
     return CaseRow(
         reference=case.reference, received_at=lab.when(case.received_at),
         kind=lab.enum("kind", case.kind), channel=lab.enum("channel", case.channel),
@@ -99,7 +161,14 @@ def case_row(case: CaseRead, lab: Labeller) -> CaseRow:
         category=lab.term("category", case.category), severity=case.severity.value,
         severity_label=lab.enum("severity", case.severity), status=case.status.value,
         status_label=lab.enum("status", case.status), title=case.title,
-        customer=lab.customer(case.customer),
+        customer=lab.customer(case.customer), version=case.version,
+        assignee=case.assignee or lab("unassigned"), handling_org=handling.name,
+        origin=case.origin, origin_label=lab.enum("origin", case.origin),
+        origin_reference=case.origin_reference or lab("none"),
+        countdown=countdown(status=case.status, due_at=case.due_at,
+                            received_at=case.received_at, paused=case.paused, now=now,
+                            lab=lab),
+        is_open=case.status not in CLOSED_STATUSES,
     )
 
 
@@ -176,16 +245,55 @@ class TimelineEntry:
     type: str
     actor: str
     summary: str
+    code: str = ""
 
 
-def _summary_value(key: str, value: Any, lab: Labeller) -> str:
+# Event data keys whose label or values depend on the event: (event type, key) -> label key
+# under `ui.field.*`, and -> the namespace of its coded values.
+EVENT_FIELD_LABELS = {
+    ("note", "kind"): "note_kind", ("note", "text"): "note_text",
+    ("pause", "reason"): "pause_reason", ("pause", "note"): "note_text",
+    ("corrected", "from"): "old_value", ("corrected", "to"): "new_value",
+    ("corrected", "field"): "corrected_field",
+    ("propose", "amount"): "decision_amount", ("approve", "amount"): "decision_amount",
+}
+EVENT_VALUE_NAMESPACES = {
+    ("note", "kind"): "note_kind", ("pause", "reason"): "pause_reason",
+}
+VALUE_NAMESPACES = {"decision": "decision", "told_via": "via", "via": "via", "how": "how",
+                    "from": "status", "to": "status", "origin": "origin"}
+MONEY_KEYS = frozenset({"amount", "authority"})
+
+
+def _summary_value(key: str, value: Any, lab: Labeller, event: str = "",
+                   data: dict[str, Any] | None = None) -> str:
+    namespace = EVENT_VALUE_NAMESPACES.get((event, key))
+    if namespace and isinstance(value, str):
+        return lab(f"{namespace}.{value}")
+    if event == "corrected" and key in ("from", "to") and data:
+        field = str(data.get("field") or "")
+        return lab.term(field, str(value)) if field in ("product", "category") else str(value)
+    if event == "corrected" and key == "field" and isinstance(value, str):
+        return lab(f"field.{value}")
+    if isinstance(value, bool):
+        return lab("yes") if value else lab("no")
+    if key in VALUE_NAMESPACES and isinstance(value, str):
+        namespace = VALUE_NAMESPACES[key]
+        return lab.enum(namespace, value) if namespace in ("decision", "status", "origin") \
+            else lab(f"{namespace}.{value}")
     if key in ENUM_KEYS and isinstance(value, str):
         return lab.enum(key, value)
+    if key in MONEY_KEYS and isinstance(value, str | int | float):
+        try:
+            return lab.money(Decimal(str(value)), "CNY")
+        except InvalidOperation:
+            return str(value)
     if key.endswith("_at") and isinstance(value, str):
         try:
-            return lab.when(datetime.fromisoformat(value))
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return value
+        return lab.deadline(moment) if key == "due_at" else lab.when(moment)
     if isinstance(value, dict):
         return lab("case.items", n=len(value))
     if isinstance(value, list):
@@ -193,9 +301,14 @@ def _summary_value(key: str, value: Any, lab: Labeller) -> str:
     return str(value)
 
 
-def summarise(data: dict[str, Any], lab: Labeller) -> str:
+def _field_label(event: str, key: str, lab: Labeller) -> str:
+    return lab(f"field.{EVENT_FIELD_LABELS.get((event, key), key)}")
+
+
+def summarise(data: dict[str, Any], lab: Labeller, event: str = "") -> str:
     """One line for an event's data: `label: value` pairs, long values cut short."""
-    parts = [f"{lab(f'field.{key}')}{lab('colon')}{_summary_value(key, value, lab)}"
+    parts = [f"{_field_label(event, key, lab)}{lab('colon')}"
+             f"{_summary_value(key, value, lab, event, data)}"
              for key, value in data.items() if value not in (None, "", [], {})]
     line = "；".join(parts) if lab.lang == "zh" else "; ".join(parts)
     return line if len(line) <= SUMMARY_MAX else line[:SUMMARY_MAX - 1] + "…"
@@ -203,7 +316,8 @@ def summarise(data: dict[str, Any], lab: Labeller) -> str:
 
 def timeline_entry(event: EventRead, lab: Labeller) -> TimelineEntry:
     return TimelineEntry(seq=event.seq, at=lab.when(event.at), type=lab(f"event.{event.type}"),
-                         actor=event.actor or lab("system"), summary=summarise(event.data, lab))
+                         actor=event.actor or lab("system"),
+                         summary=summarise(event.data, lab, event.type), code=event.type)
 
 
 @dataclass(frozen=True)
@@ -216,3 +330,4 @@ def chain_view(check: ChainCheck, lab: Labeller) -> ChainView:
     if check.ok:
         return ChainView(True, lab("chain.ok", n=check.events))
     return ChainView(False, lab("chain.broken", seq=check.broken_at_seq, reason=check.reason))
+

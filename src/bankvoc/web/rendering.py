@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +25,7 @@ from bankvoc.core.settings import get_settings
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
+from bankvoc.web.forms import Posted
 from bankvoc.web.present import Labeller
 
 log = logging.getLogger("bankvoc.web")
@@ -76,11 +77,17 @@ def labeller(request: Request) -> Labeller:
 Lab = Annotated[Labeller, Depends(labeller)]
 
 
-def switch_url(request: Request, lang: Lang) -> str:
-    """This page in the other language."""
+def switch_url(request: Request, lang: Lang, page_url: str | None = None) -> str:
+    """This page in the other language; `page_url` is the page's own address when the request
+    was a form post (whose address shows no page)."""
     other = next(code for code in LANGS if code != lang)
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return f"{request.url.path}?{urlencode([*query, ('lang', other)])}"
+    if page_url is None:
+        path, items = request.url.path, request.query_params.multi_items()
+    else:
+        path, _, query = page_url.partition("?")
+        items = parse_qsl(query)
+    query_items = [(k, v) for k, v in items if k != "lang"]
+    return f"{path}?{urlencode([*query_items, ('lang', other)])}"
 
 
 # --- who is looking --------------------------------------------------------------------------
@@ -120,25 +127,36 @@ def viewer(session: DbSession, request: Request) -> Viewer:
 CurrentViewer = Annotated[Viewer, Depends(viewer)]
 
 
+async def posted_form(request: Request) -> Posted:
+    """The text fields of a posted form (parsed before the route runs in its thread)."""
+    form = await request.form()
+    return Posted(tuple((k, v) for k, v in form.multi_items() if isinstance(v, str)))
+
+
+PostedForm = Annotated[Posted, Depends(posted_form)]
+
+
 # --- rendering -------------------------------------------------------------------------------
 
-def _frame(request: Request, lab: Labeller, who: Viewer | None) -> dict[str, Any]:
+def _frame(request: Request, lab: Labeller, who: Viewer | None,
+           page_url: str | None = None) -> dict[str, Any]:
     """What every page's frame (header, footer) needs."""
     root = request.scope.get("root_path", "")
     return {
         "_": lab, "lab": lab, "lang": lab.lang, "html_lang": HTML_LANG[lab.lang],
         "other_html_lang": HTML_LANG["en" if lab.lang == "zh" else "zh"],
-        "switch_url": switch_url(request, lab.lang),
+        "switch_url": switch_url(request, lab.lang, page_url), "nav": "",
         "root": root, "version": __version__, "viewer": who,
         "timezone": get_settings().timezone,
     }
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, lab: Labeller,
-           who: Viewer | None, status: int = 200,
-           headers: dict[str, str] | None = None) -> Response:
+           who: Viewer | None, status: int = 200, headers: dict[str, str] | None = None,
+           page_url: str | None = None) -> Response:
+    """A page; `page_url` is its own address when answering a form post."""
     response = templates().TemplateResponse(
-        request, name, {**_frame(request, lab, who), **context}, status_code=status,
+        request, name, {**_frame(request, lab, who, page_url), **context}, status_code=status,
         headers={**SECURITY_HEADERS, **(headers or {})})
     chosen = asked_lang(request)
     if chosen:
