@@ -12,12 +12,17 @@ from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
 from bankvoc.core.db import get_engine, reset_engines, unit_of_work
 from bankvoc.core.settings import get_settings, reset_settings
 from bankvoc.demo.cli import demo_app
+from bankvoc.intake.channels.cli import channels_app
 from bankvoc.intake.cli import import_command
+from bankvoc.jobs.cli import jobs_app, scheduler_command
 from bankvoc.nlp.cli import classify_command, model_app
 from bankvoc.nlp.faq_cli import faq_app
 from bankvoc.nlp.taxonomy_cli import taxonomy_app
+from bankvoc.notify.cli import notify_app
 from bankvoc.ops import service as ops_service
 from bankvoc.orgs.cli import users_app
+from bankvoc.sla.cli import sla_app
+from bankvoc.surveys.cli import callbacks_app, surveys_app
 
 app = typer.Typer(help="BankVOC: Voice of the Customer and complaint management.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -28,8 +33,15 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(model_app, name="model")
 app.add_typer(faq_app, name="faq")
 app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(channels_app, name="channels")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(notify_app, name="notify")
+app.add_typer(sla_app, name="sla")
+app.add_typer(surveys_app, name="surveys")
+app.add_typer(callbacks_app, name="callbacks")
 app.command("import")(import_command)
 app.command("classify")(classify_command)
+app.command("scheduler")(scheduler_command)
 
 
 @app.callback()
@@ -73,17 +85,28 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Demo keys; pages run as demo admin")]
     = False,
+    jobs: Annotated[bool, typer.Option(
+        "--jobs/--no-jobs", help="Run the background jobs (SLA sweeps, notifications, "
+                                 "callbacks) in this process; off when a separate "
+                                 "`bankvoc scheduler` runs them")] = True,
 ) -> None:
     """Serve the web pages and the API."""
     import uvicorn
 
     from bankvoc.api.app import create_app
+    from bankvoc.jobs.runner import start_scheduler, stop_scheduler
 
     if demo:
         enable_demo_mode()
     get_settings().check_safe()
     typer.echo(f"BankVOC on http://{host}:{port}/  (API: /api/v1, docs: /docs)", err=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if jobs:
+        start_scheduler()
+    try:
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    finally:
+        if jobs:
+            stop_scheduler()
 
 
 def main() -> None:

@@ -8,11 +8,16 @@ from sqlalchemy import MetaData
 def metadata() -> MetaData:
     """`Base.metadata` with every feature's models imported (so none is missing)."""
     import bankvoc.cases.models
+    import bankvoc.cases.workflow.models
     import bankvoc.customers.models
+    import bankvoc.intake.channels.models
     import bankvoc.intake.models
     import bankvoc.nlp.faq_models
     import bankvoc.nlp.models
-    import bankvoc.orgs.models  # noqa: F401
+    import bankvoc.notify.models
+    import bankvoc.orgs.models
+    import bankvoc.surveys.models
+    import bankvoc.web.models  # noqa: F401
     from bankvoc.core.models import Base
 
     return Base.metadata

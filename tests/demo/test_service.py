@@ -129,8 +129,12 @@ class TestLoadDemo:
             assert service.count_demo_records(session) == CASES
             severities = set(session.scalars(select(Case.severity).distinct()))
             products = set(session.scalars(select(Case.product).distinct()))
+            statuses = set(session.scalars(select(Case.status).distinct()))
         assert {"general", "important", "urgent"} <= severities
         assert len(products) >= 8
+        # A share of the cases is worked through the loop, as a working bank's would be.
+        assert {"received", "accepted", "investigating", "resolved"} <= statuses
+        assert report.workflow["worked"] > 0
 
     @pytest.mark.usefixtures("demo_mode")
     def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
@@ -138,7 +142,8 @@ class TestLoadDemo:
         again = load_demo(engine, cases=CASES, today=TODAY)
         assert again.as_dict() | {"seconds": 0} == {
             "cases": CASES, "accepted": 0, "merged": 0, "updated": 0, "unchanged": CASES,
-            "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users}
+            "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users,
+            "workflow": {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0}}
         assert (again.orgs_created, again.users_created) == (0, 0)
 
     @pytest.mark.usefixtures("demo_mode")

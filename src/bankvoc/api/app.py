@@ -9,13 +9,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bankvoc import __version__
 from bankvoc.api import errors
 from bankvoc.cases.api import router as cases_router
+from bankvoc.cases.workflow.api import router as workflow_router
 from bankvoc.core.db import get_engine, session_factory
 from bankvoc.core.settings import get_settings
 from bankvoc.intake.api import router as intake_router
+from bankvoc.intake.channels.api import router as channels_router
 from bankvoc.nlp.api import router as text_router
 from bankvoc.nlp.faq_api import router as faq_router
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs.api import router as orgs_router
+from bankvoc.surveys.api import router as surveys_router
 
 API_PREFIX = "/api/v1"
 
@@ -36,9 +39,12 @@ def create_app(
     # Registration routes first: POST /cases/bulk must not be taken for a case reference.
     api.include_router(intake_router)
     api.include_router(cases_router)
+    api.include_router(workflow_router)
     api.include_router(orgs_router)
     api.include_router(text_router)
     api.include_router(faq_router)
+    api.include_router(surveys_router)
+    api.include_router(channels_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["ops"])

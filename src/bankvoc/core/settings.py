@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -35,7 +36,61 @@ class Settings(BaseSettings):
     review_confidence: float = Field(default=0.5, ge=0, le=1)
     # A bank's own taxonomy (products, categories, JR/T mapping) instead of the shipped one.
     taxonomy_file: Path | None = None
+    # A bank's own deadline policy (statutory clocks, its targets, warnings) instead of the
+    # shipped one, and its holiday calendar for years chinese-calendar does not cover yet.
+    sla_policy_file: Path | None = None
+    calendar_file: Path | None = None
+    # A bank's own routing rules and authority limits (cases/workflow/workflow.yaml).
+    workflow_file: Path | None = None
     log_level: str = "INFO"
+    # Notifications (bankvoc.notify): the adapter per channel; "file" appends JSON Lines under
+    # data_dir/notify, "console" prints to stderr (both for the demo), "smtp"/"http" deliver.
+    notify_sms: Literal["file", "console"] = "file"
+    notify_wechat: Literal["file", "console"] = "file"
+    notify_email: Literal["smtp", "file", "console"] = "file"
+    notify_webhook: Literal["http", "file", "console"] = "http"
+    # A bank's own wording instead of the shipped notify/templates.yaml.
+    notify_templates_file: Path | None = None
+    # Outbox dispatch: attempts before the dead letter; back-off base * 2^(attempt-1), capped;
+    # how long a claimed ("sending") row waits before another dispatcher takes it over.
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    notify_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    notify_sending_timeout_seconds: float = Field(default=300.0, gt=0)
+    notify_batch_size: int = Field(default=100, ge=1)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "bankvoc@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhooks are signed with HMAC-SHA256: a secret per endpoint (a JSON object keyed by the
+    # full URL or by its origin "https://host[:port]"), else the default secret.
+    webhook_secret: str | None = None
+    webhook_secrets: dict[str, str] = Field(default_factory=dict)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Channels in (bankvoc.intake.channels): the user every adapter registers cases as (give it
+    # a dedicated account with the agent role in production), the inbound webhooks' HMAC
+    # secrets "channel:secret[,channel:secret…]" (a channel named twice accepts either secret,
+    # for rotation), how far a webhook's timestamp may be from our clock, and its body limit.
+    channel_user: str = "admin"
+    channel_secrets: str | None = None
+    channel_max_skew_seconds: int = Field(default=300, ge=1)
+    channel_max_body_bytes: int = Field(default=80 * 1024 * 1024, ge=1024)
+    # Inbound mail: the recipient domains `bankvoc channels smtp` accepts mail for
+    # ("bank.example,kf.bank.example"; none accepted while unset) and its message size limit.
+    inbound_mail_domains: str = ""
+    inbound_mail_max_bytes: int = Field(default=80 * 1024 * 1024, ge=1024)
+    # The mailbox `bankvoc channels imap` polls.
+    imap_host: str | None = None
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_ssl: bool = True
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_mailbox: str = "INBOX"
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -26,6 +26,7 @@ from bankvoc.core.errors import Forbidden
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import to_local
 from bankvoc.demo import generator
+from bankvoc.demo.workflow import work_cases
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.context import IntakeContext
 from bankvoc.intake.draft import Outcome
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 TOKEN_PREFIX = "bv_demo_"
 TOKEN_LABEL = "demo"
 DEFAULT_CASES = 20_000
+# At most this many demo cases are worked through the loop (each step is a real service call).
+WORKED_CASES = 600
 
 
 class DemoModeRequired(Forbidden):
@@ -52,6 +55,7 @@ class DemoReport:
     orgs_created: int = 0
     users_created: int = 0
     users: dict[str, str] = field(default_factory=dict)
+    workflow: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +64,7 @@ class DemoReport:
             "unchanged": self.counts[Outcome.UNCHANGED],
             "rejected": self.counts[Outcome.REJECTED], "seconds": round(self.seconds, 2),
             "today": self.today.isoformat() if self.today else None, "users": self.users,
+            "workflow": self.workflow,
         }
 
 
@@ -178,5 +183,6 @@ def load_demo(
         done += len(batch)
         if on_progress is not None:
             on_progress(done, cases)
+    report.workflow = work_cases(engine, limit=min(max(cases // 10, 1), WORKED_CASES))
     report.seconds = time.perf_counter() - started
     return report

@@ -1,0 +1,100 @@
+"""The demo's cases in every stage of the loop: a share of them is worked through the real
+workflow service (accepted, assigned, investigated, decided, resolved, called back, closed), so
+the inbox, the case pages, the callback queue and the deadlines look like a working bank's.
+
+Deterministic: which case reaches which stage follows from its reference; once any demo case
+has been worked, a later run works none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import Engine, select
+
+from bankvoc.cases.models import Case
+from bankvoc.cases.workflow import schemas, service
+from bankvoc.core.db import unit_of_work
+from bankvoc.core.errors import BankvocError
+from bankvoc.core.timeutil import utcnow
+from bankvoc.demo import generator
+from bankvoc.orgs import service as org_service
+from bankvoc.surveys import service as surveys
+from bankvoc.surveys.schemas import CallbackResult
+
+log = logging.getLogger(__name__)
+
+STEP: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+
+# The loop in order; a case stops after as many steps as its stage says.
+LOOP: tuple[dict[str, Any], ...] = (
+    {"action": "accept"},
+    {"action": "assign"},
+    {"action": "investigate"},
+    {"action": "note", "kind": "dispute_focus", "text": "核实业务办理过程与收费依据"},
+    {"action": "propose", "decision": "explanation", "basis": "依据业务规定与合同条款向客户说明"},
+    {"action": "resolve", "told_via": "phone", "summary": "已电话向客户说明处理结果"},
+)
+# (share of the worked cases, steps taken): the rest stay as received.
+STAGES = ((10, 1), (10, 2), (15, 4), (15, 5), (50, 6))
+
+
+def _steps_for(reference: str) -> int:
+    bucket = int(hashlib.sha256(f"demo-stage:{reference}".encode()).hexdigest()[:8], 16) % 100
+    for share, steps in STAGES:
+        if bucket < share:
+            return steps
+        bucket -= share
+    return 0
+
+
+def work_cases(engine: Engine, *, limit: int, now: datetime | None = None) -> dict[str, int]:
+    """Take up to `limit` of the oldest untouched demo cases through the loop; resolved ones
+    get their callback decided and half of the due callbacks answered."""
+    now = now or utcnow()
+    worked = steps_taken = 0
+    with unit_of_work(engine) as session:
+        if session.scalar(select(Case.id).where(Case.source_system == generator.SOURCE_SYSTEM,
+                                                Case.status != "received").limit(1)):
+            return {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0}  # worked before
+        actor = org_service.actor_for(org_service.get_user(session, username=generator.LOADER))
+        cases = session.scalars(
+            select(Case).where(Case.status == "received", Case.source_system ==
+                               generator.SOURCE_SYSTEM,
+                               Case.received_at < now - timedelta(days=3))
+            .order_by(Case.received_at).limit(limit)).all()
+        for case in cases:
+            taken = _work(session, actor, case, _steps_for(case.reference), now)
+            worked += taken > 0
+            steps_taken += taken
+        scheduled = surveys.schedule_due(session, now=now)
+        answered = 0
+        for index, (callback, _) in enumerate(surveys.callback_queue(session, actor=actor,
+                                                                    limit=limit)):
+            if index % 2 == 0:
+                score = 5 if index % 8 else 2  # one in four answered calls is unhappy
+                surveys.record_result(session, actor=actor, callback_id=callback.id, now=now,
+                                      result=CallbackResult(csat=score, nps=score * 2,
+                                                            solved=score > 2))
+                answered += 1
+    return {"worked": worked, "steps": steps_taken, "callbacks": scheduled.scheduled,
+            "answered": answered}
+
+
+def _work(session: Any, actor: org_service.Actor, case: Case, steps: int,
+          now: datetime) -> int:
+    taken = 0
+    for payload in LOOP[:steps]:
+        try:
+            with session.begin_nested():
+                service.apply(session, actor=actor, case=case, now=now,
+                              step=STEP.validate_python({**payload, "version": case.version}))
+        except BankvocError as exc:  # e.g. nobody to assign to in a small org tree
+            log.info("demo case %s stops at %s: %s", case.reference, payload["action"], exc)
+            break
+        taken += 1
+    return taken
