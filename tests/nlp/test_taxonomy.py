@@ -262,6 +262,16 @@ class TestRefusals:
         assert error.message.startswith("taxonomy.yaml line 1: version: Input should be a valid "
                                         "string")
 
+    def test_an_unquoted_impossible_date_is_refused_at_its_line(self) -> None:
+        error = refusal(edit('version: "test-1"', "version: 2026-13-01"))
+        assert error.message == ("taxonomy.yaml line 1: version: '2026-13-01' reads as a date but "
+                                 "is not one (month must be in 1..12): correct the date, or put "
+                                 "it in quotes if it is text")
+
+    def test_a_quoted_date_like_version_is_text(self) -> None:
+        assert parse_taxonomy(edit('version: "test-1"', 'version: "2026-13-01"')).version == (
+            "2026-13-01")
+
     def test_a_code_must_be_lower_snake_case(self) -> None:
         text = edit("code: fee_dispute", "code: Fee Dispute")
         error = refusal(text)

@@ -5,9 +5,8 @@ their Chinese and English names and keyword lexicons), the three dimensions of t
 complaint classification standard JR/T 0169-2018 (channel, business type, cause) and the
 business groups of the regulator's quarterly bulletin, and maps the bank's terms onto both.
 
-A bad file is refused with the line and the reason of each problem: the YAML is composed into
-nodes that remember their lines, and every problem's location (a pydantic error `loc`, or the
-path of a wrong reference) is walked down that node tree.
+A bad file is refused with the line and the reason of each problem (see `bankvoc.core.yamlfile`,
+which reads every bank-edited YAML file that way).
 """
 
 from __future__ import annotations
@@ -19,61 +18,34 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
+from bankvoc.core.yamlfile import (
+    REASONS,
+    Loc,
+    Problem,
+    YamlFileError,
+    loc_path,
+    parse_yaml,
+    read_yaml,
+)
 
 DEFAULT_PATH = "taxonomy.yaml"
 OTHER = "other"
 
-Loc = tuple[int | str, ...]
+_REASONS = {
+    **REASONS,
+    "string_pattern_mismatch": "{input!r} is not a valid code: use lower_snake_case, e.g. "
+                               "credit_card",
+}
 
 
-def _path(loc: Loc) -> str:
-    """A location as people write it: products[3].bulletin."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a taxonomy file is refused, where it is (1-based line) and what is wrong."""
-
-    loc: Loc
-    reason: str
-    line: int | None = None
-
-    @property
-    def path(self) -> str:
-        return _path(self.loc)
-
-    def describe(self, source: str) -> str:
-        where = f"{source} line {self.line}" if self.line is not None else source
-        return f"{where}: {self.path}: {self.reason}" if self.loc else f"{where}: {self.reason}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "path": self.path, "reason": self.reason}
-
-
-class TaxonomyError(Invalid):
+class TaxonomyError(YamlFileError):
     """A taxonomy file refused; `problems` holds every problem found, in the file's order."""
 
     code = "taxonomy_invalid"
-
-    def __init__(self, message: str, *, field: str | None = "taxonomy",
-                 problems: Sequence[Problem] = ()) -> None:
-        super().__init__(message, field=field)
-        self.problems = tuple(problems)
-
-    @classmethod
-    def of(cls, problems: Sequence[Problem], *, source: str) -> TaxonomyError:
-        ordered = sorted(problems, key=lambda p: (p.line or 0, p.path))
-        message = ordered[0].describe(source)
-        if len(ordered) > 1:
-            message += f" (and {len(ordered) - 1} more problem{'s' if len(ordered) > 2 else ''})"
-        return cls(message, problems=ordered)
+    default_field = "taxonomy"
 
 
 class _Model(BaseModel):
@@ -185,7 +157,7 @@ class Taxonomy(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Taxonomy:
         # Not a ValueError: pydantic lets it through with its locations, which parse_taxonomy
-        # turns into lines.
+        # turns into lines (validated directly, the problems come without them).
         problems = list(self._problems())
         if problems:
             raise TaxonomyError.of(problems, source=DEFAULT_PATH)
@@ -204,7 +176,7 @@ class Taxonomy(_Model):
             for i, entry in enumerate(entries):
                 if entry.code in first:
                     yield Problem((*loc, i, "code"), f"duplicate code {entry.code!r} (first in "
-                                                     f"{_path((*loc, first[entry.code]))})")
+                                                     f"{loc_path((*loc, first[entry.code]))})")
                 first.setdefault(entry.code, i)
             if loc not in self.WITHOUT_OTHER and OTHER not in first:
                 yield Problem(loc, f"needs an entry with code {OTHER!r}, the fallback when "
@@ -285,123 +257,14 @@ class Taxonomy(_Model):
 
 # --- reading a file ------------------------------------------------------------------------------
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _locate(root: yaml.Node | None, loc: Loc) -> int:
-    """The line of `loc` in the node tree: of its key, or of the nearest enclosing node."""
-    if root is None:
-        return 1
-    node, line = root, _line(root)
-    for step in loc:
-        if isinstance(node, yaml.MappingNode):
-            # With a duplicated key the last one wins, as when the file is loaded.
-            pair = next(((k, v) for k, v in reversed(node.value)
-                         if isinstance(k, yaml.ScalarNode) and k.value == str(step)), None)
-            if pair is None:
-                break
-            line, node = _line(pair[0]), pair[1]
-        elif (isinstance(node, yaml.SequenceNode) and isinstance(step, int)
-              and 0 <= step < len(node.value)):
-            node = node.value[step]
-            line = _line(node)
-        else:
-            break
-    return line
-
-
-def _duplicate_keys(node: yaml.Node | None, loc: Loc = ()) -> Iterator[Problem]:
-    """Keys given twice in one mapping: YAML would silently keep the last."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
-            if name in seen:
-                yield Problem((*loc, name), "is given twice in the same place", _line(key))
-            seen.add(name)
-            yield from _duplicate_keys(value, (*loc, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*loc, i))
-
-
-_REASONS = {
-    "missing": "is required but missing",
-    "extra_forbidden": "is not a field here (check its spelling)",
-    "string_pattern_mismatch": "{input!r} is not a valid code: use lower_snake_case, e.g. "
-                               "credit_card",
-}
-
-
-def _what(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true/false"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _reason(error: ErrorDetails) -> str:
-    template = _REASONS.get(error["type"])
-    value = error.get("input")
-    if error["type"] == "model_type":  # where a mapping belongs, e.g. an empty file
-        return f"should be a mapping of fields (key: value), not {_what(value)}"
-    if template is not None:
-        return template.format(input=value)
-    if isinstance(value, str | int | float | bool) and len(str(value)) <= 60:
-        return f"{error['msg']} (got {value!r})"
-    return str(error["msg"])
-
-
-def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """The document's node tree (which knows its lines) and the data it holds."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        line = int(mark.line) + 1 if mark is not None else None
-        raise TaxonomyError.of([Problem((), f"not valid YAML: {problem}", line)],
-                               source=source) from None
-    finally:
-        loader.dispose()
-
-
 def parse_taxonomy(text: str, *, source: str = DEFAULT_PATH) -> Taxonomy:
     """The taxonomy in `text`, or a TaxonomyError naming the line and reason of each problem."""
-    root, data = _compose(text, source)
-    problems = list(_duplicate_keys(root))
-    taxonomy: Taxonomy | None = None
-    try:
-        taxonomy = Taxonomy.model_validate(data)
-    except ValidationError as exc:
-        problems += [Problem(tuple(e["loc"]), _reason(e)) for e in exc.errors()]
-    except TaxonomyError as exc:
-        problems += exc.problems
-    if problems:
-        raise TaxonomyError.of([p if p.line is not None else
-                                Problem(p.loc, p.reason, _locate(root, p.loc))
-                                for p in problems], source=source)
-    assert taxonomy is not None
-    return taxonomy
+    return parse_yaml(text, Taxonomy, source=source, error=TaxonomyError, reasons=_REASONS)
 
 
 def read_taxonomy(path: Path) -> Taxonomy:
     """The taxonomy in a file (UTF-8), or a TaxonomyError naming its problems' lines."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise TaxonomyError.of([Problem((), "not UTF-8 text (save the file as UTF-8)", line)],
-                               source=str(path)) from None
-    return parse_taxonomy(text, source=str(path))
+    return read_yaml(path, Taxonomy, error=TaxonomyError, reasons=_REASONS)
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
