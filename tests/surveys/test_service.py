@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from bankvoc.cases.models import Case
@@ -21,7 +20,7 @@ from bankvoc.surveys.models import Callback
 from bankvoc.surveys.schemas import CallbackResult, SurveyCreate
 from tests.conftest import World
 
-STEP: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+STEP = schemas.STEP_ADAPTER
 NOW = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from bankvoc.core import migrate
@@ -92,7 +91,7 @@ def _seed(url: str) -> dict[str, str]:
                              org=bj, roles=["handler"])
     references: dict[str, str] = {}
     now = datetime.now(UTC)
-    step: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+    step = schemas.STEP_ADAPTER
     with unit_of_work(engine) as session:
         admin = orgs.actor_for(orgs.get_user(session, username=orgs.ADMIN_USERNAME))
         for key, seed in SEEDS.items():

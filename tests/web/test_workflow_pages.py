@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from bankvoc.cases.models import Case, CaseEvent
@@ -32,7 +31,7 @@ from bankvoc.web.rendering import TEMPLATE_DIR as TEMPLATES
 from bankvoc.web.step_forms import FORMS
 from tests.conftest import World, auth
 
-STEP: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+STEP = schemas.STEP_ADAPTER
 CARD_TEXT = "信用卡年费被重复扣收，要求退还年费"
 QUEUE_TEXT = "网点排队两个小时没人办理"
 APP_TEXT = "手机银行转账失败但是钱被扣了"

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import Engine, select
 
 from bankvoc.cases.models import Case
@@ -28,7 +27,7 @@ from bankvoc.surveys.schemas import CallbackResult
 
 log = logging.getLogger(__name__)
 
-STEP: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+STEP = schemas.STEP_ADAPTER
 
 # The loop in order; a case stops after as many steps as its stage says.
 LOOP: tuple[dict[str, Any], ...] = (

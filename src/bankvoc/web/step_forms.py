@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bankvoc.cases.enums import DecisionType
 from bankvoc.cases.workflow import schemas
@@ -22,7 +22,7 @@ from bankvoc.cases.workflow.table import Action
 from bankvoc.core.errors import BankvocError, NotFound
 from bankvoc.core.timeutil import as_utc
 
-STEP: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+STEP = schemas.STEP_ADAPTER
 
 InputKind = Literal["text", "textarea", "select", "number", "date", "datetime", "checkbox",
                     "yesno", "handler", "username", "org"]

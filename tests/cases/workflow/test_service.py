@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,7 @@ from bankvoc.orgs import service as org_service
 from bankvoc.sla.errors import ExtensionRefused
 from tests.conftest import World
 
-STEP: TypeAdapter[schemas.Step] = TypeAdapter(schemas.Step)  # type: ignore[arg-type]
+STEP = schemas.STEP_ADAPTER
 NOW = datetime(2026, 9, 23, 2, 0, tzinfo=UTC)
 
 
