@@ -199,7 +199,6 @@ def _duplicate_key(node: yaml.Node | None) -> tuple[str, int] | None:
 _ZH_AGE = re.compile(r"([0-9]{2,3})\s*周?岁")
 _EN_AGE = re.compile(r"([0-9][0-9]{1,2})[- ]years?[- ]old\b")
 _EN_AGED = re.compile(r"aged\s+([0-9]{2,3})\b")
-_LATIN = re.compile(r"[a-z]+")
 
 
 class GradingRules:
@@ -212,7 +211,8 @@ class GradingRules:
     expression, which tries every alternative at every position (360 µs on a 1,000-character
     CFPB narrative; these scans take about a sixth of that): one alternation of the plain words
     (Chinese), one of the numbers (then checked to be whole), and the set of the text's Latin
-    words; each hit is looked up in a table of which signal owns it.
+    words that begin as a listed one does; each hit is looked up in a table of which signal owns
+    it.
     """
 
     def __init__(self, config: GradingConfig | None = None) -> None:
@@ -226,15 +226,19 @@ class GradingRules:
         self.english = [(w.lower().split()[0], _phrase(w), w, s.name)
                         for s in self.config.signals for w in s.english]
         self.latin_words = frozenset(first for first, *_ in self.english)
+        self.latin_runs = _latin_runs(self.latin_words)
         self.words_pattern = _literals(self.word_owner)
+        # An ASCII text (most English ones) can only hold the ASCII words: usually none.
+        self.ascii_words_pattern = _literals(w for w in self.word_owner if w.isascii())
         self.numbers_pattern = _literals(self.number_owner)
 
     def signal_hits(self, text: str) -> dict[str, str]:
         """Each signal found in `text`, with its evidence: the first of its words in the text
         (English: the first listed word the text has)."""
         hits: dict[str, str] = {}
-        if self.words_pattern is not None:
-            for match in self.words_pattern.finditer(text):
+        words_pattern = self.ascii_words_pattern if text.isascii() else self.words_pattern
+        if words_pattern is not None:
+            for match in words_pattern.finditer(text):
                 hits.setdefault(self.word_owner[match.group()], match.group())
         if self.numbers_pattern is not None:
             for match in self.numbers_pattern.finditer(text):
@@ -242,7 +246,8 @@ class GradingRules:
                     hits.setdefault(self.number_owner[match.group()], match.group())
         if self.english:
             lower = text.lower()
-            tokens = self.latin_words.intersection(_LATIN.findall(lower))
+            tokens = (self.latin_words.intersection(self.latin_runs.findall(lower))
+                      if self.latin_runs is not None else frozenset())
             for first, phrase, listed, owner in self.english:
                 if owner not in hits and first in tokens \
                         and (phrase is None or phrase.search(lower) is not None):
@@ -258,6 +263,18 @@ def _literals(words: Iterable[str]) -> re.Pattern[str] | None:
     """
     ordered = sorted(words, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def _latin_runs(words: Iterable[str]) -> re.Pattern[str] | None:
+    """The text's words (runs of a-z) that begin with a letter some of `words` begins with.
+
+    They are all the listed words can be found among (a word with other characters is never a
+    run), and finding them skips at C speed over the rest: a third of the cost of finding every
+    word of a narrative.
+    """
+    firsts = sorted({w[0] for w in words if "a" <= w[0] <= "z"})
+    # The look-behind, after the first letter, makes sure the run begins there.
+    return re.compile(f"[{''.join(firsts)}](?<![a-z][a-z])[a-z]*") if firsts else None
 
 
 def _whole_number(text: str, start: int, end: int) -> bool:
@@ -282,8 +299,9 @@ def stated_age(text: str) -> int | None:
                  if _whole_number(text, *m.span(1))]
     if "old" in text or "aged" in text or "OLD" in text or "AGED" in text:
         lower = text.lower()
-        ages += [int(m.group(1)) for m in _EN_AGE.finditer(lower)
-                 if _whole_number(lower, *m.span(1))]
+        if "year" in lower:  # "old" is in hold, told and sold: most narratives have it
+            ages += [int(m.group(1)) for m in _EN_AGE.finditer(lower)
+                     if _whole_number(lower, *m.span(1))]
         ages += [int(age) for age in _EN_AGED.findall(lower)]
     return max(ages) if ages else None
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, count, repeat
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
@@ -167,14 +168,9 @@ def _trie_pattern(words: Iterable[str], *, first: str = "") -> str:
 Hit = tuple[Kind, float, int, int, str]
 
 
-@dataclass
-class _Tally:
-    """Running sums while reading the hits of one text left to right."""
-
-    score: float = 0.0
-    mass: float = 0.0
-    weight: float = 1.0
-    exclaims: int = 0
+# The kinds as plain names: _combine compares every hit's kind with them.
+_SENTIMENT, _NEGATION, _DEGREE, _CONTRAST, _NEUTRAL, _EXCLAIM = (
+    Kind.SENTIMENT, Kind.NEGATION, Kind.DEGREE, Kind.CONTRAST, Kind.NEUTRAL, Kind.EXCLAIM)
 
 
 class LexiconSentiment:
@@ -207,7 +203,7 @@ class LexiconSentiment:
         self.lexicon_dir = lexicon_dir
 
     def score(self, text: str) -> SentimentResult:
-        if _CJK.search(text) is not None:
+        if not text.isascii() and _CJK.search(text) is not None:  # ASCII: known at no cost
             hits = (_zh_tables(self.lexicon_dir).scan(text) if self.segmenter == "scan"
                     else _zh_tables(self.lexicon_dir).segment(text))
             return self._combine(hits, self.window, text)
@@ -217,40 +213,52 @@ class LexiconSentiment:
         return [self.score(text) for text in texts]
 
     def _combine(self, hits: list[Hit], window: int, text: str | None) -> SentimentResult:
-        """Read the hits left to right; `text` given (Chinese) means evidence is cut from it."""
-        tally = _Tally()
+        """Read the hits left to right; `text` given (Chinese) means evidence is cut from it.
+
+        The running sums are local variables, and a sentiment word with no negation or degree
+        word before it takes a short way (a narrative has dozens of hits, mostly punctuation).
+        """
+        score = mass = 0.0
+        weight = 1.0
+        exclaims = 0
         words: list[tuple[float, str]] = []
         pending: list[Hit] = []  # negation and degree words waiting for a sentiment word
         for hit in hits:
             kind = hit[0]
-            if kind is Kind.SENTIMENT:
-                reach = pending if pending and hit[2] - pending[-1][3] <= window else []
-                value = hit[1] * math.prod(p[1] for p in reach) * tally.weight
-                tally.score += value
-                tally.mass += abs(value)
-                words.append((abs(value), _evidence(reach, hit, text)))
-                pending.clear()
-            elif kind is Kind.NEGATION or kind is Kind.DEGREE:
+            if kind is _SENTIMENT:
+                if pending and hit[2] - pending[-1][3] <= window:
+                    value = hit[1] * math.prod(p[1] for p in pending) * weight
+                    evidence = _evidence(pending, hit, text)
+                    pending = []
+                else:
+                    value = hit[1] * weight  # times the empty product, 1: the same number
+                    evidence = hit[4] if text is None else text[hit[2]:hit[3]]
+                    pending.clear()
+                score += value
+                mass += abs(value)
+                words.append((abs(value), evidence))
+            elif kind is _NEGATION or kind is _DEGREE:
                 if pending and _starts_afresh(pending, hit, window):
                     pending.clear()
                 pending.append(hit)
-            elif kind is Kind.CONTRAST:
-                tally.score *= self.contrast_before
-                tally.mass *= self.contrast_before
-                tally.weight = self.contrast_after
+            elif kind is _CONTRAST:
+                score *= self.contrast_before
+                mass *= self.contrast_before
+                weight = self.contrast_after
                 pending.clear()
-            elif kind is not Kind.NEUTRAL:
-                tally.exclaims += kind is Kind.EXCLAIM
+            elif kind is not _NEUTRAL:
+                exclaims += kind is _EXCLAIM
                 pending.clear()
-        return self._result(tally, words)
+        return self._result(score, mass, exclaims, words)
 
-    def _result(self, tally: _Tally, words: list[tuple[float, str]]) -> SentimentResult:
+    def _result(self, score: float, mass: float, exclaims: int,
+                words: list[tuple[float, str]]) -> SentimentResult:
         if not words:
             return NEUTRAL
         # Exclamation marks make a feeling stronger, never change its direction.
-        boost = 1.0 + 0.15 * min(tally.exclaims, 3)
-        polarity = math.tanh(tally.score * boost / self.scale)
-        intensity = math.tanh(tally.mass * boost / self.scale)
+        boost = 1.0 + 0.15 * min(exclaims, 3)
+        polarity = math.tanh(score * boost / self.scale)
+        intensity = math.tanh(mass * boost / self.scale)
         strongest = sorted(words, key=lambda w: -w[0])  # stable: ties keep their order
         return SentimentResult(round(polarity, 4), round(intensity, 4),
                                tuple(dict.fromkeys(w for _, w in strongest))[:self.max_words])
@@ -348,12 +356,17 @@ class _EnTables:
         self.entries = {**entries, **_PUNCTUATION}
 
     def scan(self, text: str) -> list[Hit]:
-        tokens = _EN_TOKEN.findall(text.lower().replace("’", "'"))
-        # Most words of a narrative are in no list: one comprehension finds the few that are.
-        get = self.entries.get
-        found = [(i, entry) for i, token in enumerate(tokens)
-                 if (entry := get(token)) is not None or token.endswith("n't")]
-        return [(*(entry or _EN_NEGATION), i, i + 1, tokens[i]) for i, entry in found]
+        lowered = text.lower().replace("’", "'")
+        tokens = _EN_TOKEN.findall(lowered)
+        # Most words of a narrative are in no list: `map` looks every token up and `compress`
+        # picks the positions of the few that are, both at C speed (a comprehension over every
+        # token took as long as the tokenising).
+        known = list(map(self.entries.get, tokens))
+        found: Iterable[int] = compress(count(), known)
+        if "n't" in lowered:  # a word ending in n't is a negation even when it is not listed
+            ending = compress(count(), map(str.endswith, tokens, repeat("n't")))
+            found = sorted({*found, *ending})
+        return [(*(known[i] or _EN_NEGATION), i, i + 1, tokens[i]) for i in found]
 
 
 @lru_cache(maxsize=4)

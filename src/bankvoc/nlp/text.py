@@ -25,6 +25,10 @@ def content_key(text: str) -> str:
 
 def language(text: str) -> str:
     sample = text[:400]
+    # Without Chinese characters it is English: no need to count the letters (most of an English
+    # text). An ASCII text (known without reading it) has none.
+    if sample.isascii() or _CJK.search(sample) is None:
+        return "en"
     cjk = len(_CJK.findall(sample))
     letters = len(_LETTER.findall(sample))
     return "zh" if letters and cjk / letters > 0.2 else "en"
