@@ -116,6 +116,34 @@ class TestGrade:
             == "important"
 
 
+class TestEnglishSignals:
+    """English words count only as whole words (runs of letters), found however the text
+    begins, ends or is written."""
+
+    @pytest.mark.parametrize("text", ["Sue them", "I will SUE.", "to sue", "(sue)", "2sue",
+                                      "they're suing me", "Lawyer-up", "call the CFPB!"])
+    def test_whole_words_are_found(self, text: str) -> None:
+        assert grade(text, amount=None).severity == "urgent"
+
+    @pytest.mark.parametrize("text", ["this issue", "pursue it", "sued", "suer", "courtesy",
+                                      "immediately", "scammer"])
+    def test_words_inside_other_words_are_not(self, text: str) -> None:
+        assert grade(text, amount=None).severity == "general"
+
+    def test_a_phrase_needs_all_its_words(self) -> None:
+        assert grade("a class action", amount=None).reasons == [
+            "possible mass complaint (class action)"]
+        assert grade("first class service", amount=None).reasons == []
+
+    def test_a_plain_word_a_bank_lists_without_letters_is_found_in_ascii_text(self) -> None:
+        config = parse_grading_config(SHIPPED.replace("words: [投诉到银保监,",
+                                                      "words: [\"110\", 投诉到银保监,"))
+        rules = GradingRules(config)
+        assert grade("I called 110 at once", amount=None, rules=rules).reasons == [
+            "threatens to escalate outside the bank (110)"]
+        assert grade("我打了110", amount=None, rules=rules).severity == "urgent"
+
+
 class TestStatedAge:
     @pytest.mark.parametrize(("text", "age"), [
         ("我今年78岁", 78), ("老人82周岁了", 82), ("my 72-year-old mother", 72),
@@ -123,7 +151,8 @@ class TestStatedAge:
     def test_reads_ages_as_written(self, text: str, age: int) -> None:
         assert stated_age(text) == age
 
-    @pytest.mark.parametrize("text", ["没有年龄", "第12345岁", "a 10-year loan"])
+    @pytest.mark.parametrize("text", ["没有年龄", "第12345岁", "a 10-year loan",
+                                      "I was told 80 times"])
     def test_ignores_numbers_that_are_not_an_age(self, text: str) -> None:
         assert stated_age(text) is None
 

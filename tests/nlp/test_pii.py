@@ -217,3 +217,47 @@ class TestMaskText:
 
     def test_uses_the_spans_it_is_given(self) -> None:
         assert mask_text("13812345678", []) == "13812345678"
+
+
+# Every shape of number, as written (for the plain tests below).
+NUMBERS = (("id_number", ID), ("id_number", ID.lower()), ("bank_card", CARD16),
+           ("bank_card", GROUPED), ("bank_card", GROUPED19), ("mobile", "13812345678"),
+           ("mobile", "+86 138 1234 5678"), ("mobile", "138-1234-5678"),
+           ("landline", "010-62345678"), ("landline", "(021)62345678"))
+
+
+class TestPlainTests:
+    """find_pii runs each reader only when a plain test says the text may hold what it reads
+    (a digit, an "@", a Chinese character, "name" in some case) and folds full-width forms
+    only in text that is not plain ASCII: none of that may lose a hit."""
+
+    @pytest.mark.parametrize(("kind", "number"), NUMBERS)
+    @pytest.mark.parametrize("context", ["{}", "My number is {}, thanks.", "号码{}。",
+                                         "Café: {} ", "{}\n"])
+    def test_numbers_are_found_in_ascii_and_other_text(self, kind: str, number: str,
+                                                       context: str) -> None:
+        text = context.format(number)
+        assert found(text) == [(kind, number)]
+
+    @pytest.mark.parametrize(("kind", "number"), NUMBERS[:6])
+    def test_full_width_numbers_are_found(self, kind: str, number: str) -> None:
+        wide = number.translate({ord(d): chr(0xFF10 + int(d)) for d in "0123456789"})
+        assert found(f"号码{wide}") == [(kind, wide)]
+
+    def test_an_email_in_ascii_text_keeps_its_number(self) -> None:
+        assert found("mail 13812345678@qq.com now") == [("email", "13812345678@qq.com")]
+
+    def test_a_full_width_at_sign_is_read(self) -> None:
+        assert found("邮箱zhang＠example.com") == [("email", "zhang＠example.com")]
+
+    @pytest.mark.parametrize("text", ["NAME: John Smith", "nAmE: John Smith",
+                                      "MY NAME IS John Smith", "my name's John Smith"])
+    def test_english_names_are_found_whatever_the_case_of_name(self, text: str) -> None:
+        assert found(text) == [("name", "John Smith")]
+
+    def test_a_chinese_name_in_mixed_text_is_found(self) -> None:
+        assert found("Hello, 我叫张三 and my name is John Smith") == [
+            ("name", "张三"), ("name", "John Smith")]
+
+    def test_plain_ascii_text_has_no_chinese_name(self) -> None:
+        assert found("The username field was blank; surname Smith") == []

@@ -114,6 +114,15 @@ class TestLexiconSentimentScoreEnglish:
     def test_words_are_whole_words(self, lexicon: LexiconSentiment) -> None:
         assert lexicon.score("badminton goodwill").polarity == 0
 
+    @pytest.mark.parametrize("text", ["It wasn't helpful", "It wasn’t helpful",
+                                      "It ISN'T HELPFUL", "They didn't. It wasn't helpful"])
+    def test_any_word_ending_in_nt_negates(self, lexicon: LexiconSentiment, text: str) -> None:
+        assert lexicon.score(text).polarity < 0
+        assert "helpful" in lexicon.score(text).words[0]
+
+    def test_a_sentiment_word_out_of_reach_is_unchanged(self, lexicon: LexiconSentiment) -> None:
+        assert lexicon.score("not that I think it is helpful") == lexicon.score("helpful")
+
 
 class TestLexiconSentimentScoreMany:
     def test_scores_each_text_in_order(self, lexicon: LexiconSentiment) -> None:
