@@ -5,9 +5,6 @@ Never runs `playwright install`: it uses /usr/bin/chromium, and skips when that 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,10 +17,8 @@ import pytest
 from bankvoc.core import migrate
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
+from tests.web.live import CHROMIUM, chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT = Path("/tmp/bankvoc_cases.png")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
@@ -53,11 +48,6 @@ CASES: list[tuple[str, str, str, str | None, str | None, str | None]] = [
 ]
 CARD_CASES = 4
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(url: str) -> None:
@@ -94,10 +84,6 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    import uvicorn
-
-    from bankvoc.api.app import create_app
-
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     migrate_engine = build_engine(url)
     migrate.upgrade(migrate_engine)
@@ -108,29 +94,15 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     monkeypatch.setenv("BANKVOC_DATABASE_URL", url)
     reset_settings()
     engine = build_engine(url)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as base:
+        yield LiveServer(url=base)
     engine.dispose()
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_a_handler_browses_filters_pages_and_opens_a_case(live_server: LiveServer,

@@ -4,9 +4,6 @@ Playwright (SQLite only, demo mode). Never runs `playwright install`; skips with
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,10 +17,8 @@ from sqlalchemy import select
 from bankvoc.core import migrate
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
+from tests.web.live import CHROMIUM, chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT = Path("/tmp/bankvoc_inbox.png")
 CASE_SCREENSHOT = Path("/tmp/bankvoc_case.png")
 TABLET_SCREENSHOT = Path("/tmp/bankvoc_inbox_tablet.png")
@@ -63,11 +58,6 @@ SEEDS = {
                  "PBC-SH-2026-0107"),
 }
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(url: str) -> dict[str, str]:
@@ -122,10 +112,6 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    import uvicorn
-
-    from bankvoc.api.app import create_app
-
     url = f"sqlite:///{tmp_path / 'workflow.db'}"
     migrate_engine = build_engine(url)
     migrate.upgrade(migrate_engine)
@@ -136,29 +122,15 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     monkeypatch.setenv("BANKVOC_DATABASE_URL", url)
     reset_settings()
     engine = build_engine(url)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", references=references)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as base:
+        yield LiveServer(url=base, references=references)
     engine.dispose()
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _row(page: Any, reference: str) -> Any:
