@@ -21,12 +21,41 @@ class TestValidPhone:
         assert not masking.valid_phone(number)
 
 
+class TestNormaliseEmail:
+    @pytest.mark.parametrize("raw", [
+        "Zhang.San@Example.CN", " zhang.san@example.cn ", "<ZHANG.SAN@example.cn>",
+        "mailto:zhang.san@example.cn", "ｚｈａｎｇ.ｓａｎ＠ｅｘａｍｐｌｅ.ｃｎ",
+        "zhang.san@example.cn."])
+    def test_any_letter_case_or_width_is_one_address(self, raw: str) -> None:
+        assert masking.normalise_email(raw) == "zhang.san@example.cn"
+
+
+class TestValidEmail:
+    @pytest.mark.parametrize("address", [
+        "zhang.san@example.cn", "li+complaints@mail.bank.example", "12345678@qq.com",
+        "用户@例子.中国"])
+    def test_accepts_addresses_a_reply_can_go_to(self, address: str) -> None:
+        assert masking.valid_email(address)
+
+    @pytest.mark.parametrize("address", [
+        "zhang.san", "zhang@localhost", "a b@example.cn", "a@@example.cn", "@example.cn",
+        "zhang@example.", "x" * 65 + "@example.cn", "a@" + "b" * 250 + ".cn"])
+    def test_refuses_anything_else(self, address: str) -> None:
+        assert not masking.valid_email(address)
+
+
 class TestMasks:
     def test_phone_shows_first_three_and_last_four(self) -> None:
         assert masking.mask_phone("13812345678") == "138****5678"
 
     def test_id_number_shows_first_three_and_last_four(self) -> None:
         assert masking.mask_id_number("11010519491231002X") == "110***********002X"
+
+    def test_email_shows_the_first_character_and_the_domain(self) -> None:
+        assert masking.mask_email("zhang.san@example.cn") == "z***@example.cn"
+
+    def test_something_that_is_no_address_shows_nothing(self) -> None:
+        assert masking.mask_email("zhangsan") == "***"
 
     def test_chinese_name_keeps_the_surname(self) -> None:
         assert masking.mask_name("欧阳娜娜") == "欧***"

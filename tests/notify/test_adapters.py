@@ -122,6 +122,16 @@ class TestSmtpAdapter:
         assert isinstance(raw, bytes)
         assert raw.isascii()
 
+    def test_marks_itself_automatic_so_no_auto_reply_answers_it(
+        self, mailbox: tuple[Mailbox, int]
+    ) -> None:
+        box, port = mailbox
+        SmtpAdapter(SmtpConfig(host="127.0.0.1", port=port, sender="service@bank.example")
+                    ).send(message("li.lei@example.com"))
+        received = box.received()
+        assert received["Auto-Submitted"] == "auto-replied"  # RFC 3834
+        assert received["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+
     def test_logs_in_when_a_user_is_set(self, mailbox: tuple[Mailbox, int]) -> None:
         box, port = mailbox
         adapter = SmtpAdapter(SmtpConfig(host="127.0.0.1", port=port,

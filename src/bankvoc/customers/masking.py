@@ -1,11 +1,18 @@
-"""Normal and display forms of identity fields (phones 138****5678, IDs 110***********1234)."""
+"""Normal and display forms of identity fields (phones 138****5678, IDs 110***********1234,
+e-mail addresses z***@example.cn)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _NON_DIGITS = re.compile(r"[^\d]")
 _ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+# One "@", no spaces or further "@", a dot in the domain: what a reply can be sent to. The
+# full RFC 5321 grammar (quoted local parts, address literals) is not worth accepting here.
+_ADDRESS_CHAR = r"[^@\s<>()\[\],;:\"]"
+_EMAIL = re.compile(rf"^{_ADDRESS_CHAR}{{1,64}}@{_ADDRESS_CHAR}+\.[^@\s<>()\[\],;:\".]+$")
+EMAIL_MAX = 254
 
 
 def normalise_phone(raw: str) -> str:
@@ -28,6 +35,30 @@ def normalise_id_number(raw: str) -> str:
 
 def valid_id_number(normalised: str) -> bool:
     return bool(_ID_NUMBER.match(normalised))
+
+
+def normalise_email(raw: str) -> str:
+    """The comparable form of an e-mail address: NFKC (a full-width ＠ or letter typed in a
+    Chinese input method becomes ASCII), no surrounding spaces, angle brackets or "mailto:",
+    no trailing dot on the domain, and lower case throughout. Mail providers treat addresses
+    case-insensitively, so one customer writing Zhang.San@… and zhang.san@… is one customer
+    (RFC 5321 allows a case-sensitive local part; no provider we know of uses that)."""
+    text = unicodedata.normalize("NFKC", raw).strip().strip("<>").strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:].strip()
+    return text.lower().rstrip(".")
+
+
+def valid_email(normalised: str) -> bool:
+    return len(normalised) <= EMAIL_MAX and bool(_EMAIL.match(normalised))
+
+
+def mask_email(normalised: str) -> str:
+    """The first character of the local part and the domain: z***@example.cn."""
+    user, _, domain = normalised.rpartition("@")
+    if not user or not domain:
+        return "***"
+    return (user[:1] + "***@" + domain)[:120]
 
 
 def mask_phone(normalised: str) -> str:

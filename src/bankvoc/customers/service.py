@@ -1,4 +1,9 @@
-"""Customers: encrypted identity, look-up by blind index, bulk resolution for intake."""
+"""Customers: encrypted identity, look-up by blind index, bulk resolution for intake.
+
+A customer is identified by an ID number, else a phone, else an e-mail address (the order in
+which each identifies a person better); each is stored encrypted, with a keyed blind index to
+find it and a masked form to show.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,10 @@ from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.customers.models import Customer
 from bankvoc.orgs.service import Actor
 
+# The encryption context and blind-index field of an e-mail address; the channel adapters use
+# the same one for a sender's address, so a customer's index equals their messages' index.
+EMAIL_FIELD = "email"
+
 
 def current_keyring() -> KeyRing:
     return keyring(get_settings().effective_pii_key)
@@ -36,11 +45,20 @@ class ProtectedIdentity:
     phone_masked: str | None
     id_number_masked: str | None
     birth_year: int | None
+    email_enc: str | None = None
+    email_bidx: str | None = None
+    email_masked: str | None = None
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """The blind indexes that find the customer, the one that identifies best first."""
+        return tuple(i for i in (self.id_number_bidx, self.phone_bidx, self.email_bidx) if i)
 
     @property
     def key(self) -> str | None:
-        """What identifies the customer: the ID number first, else the phone."""
-        return self.id_number_bidx or self.phone_bidx
+        """What identifies the customer: the ID number first, else the phone, else the
+        e-mail address."""
+        return next(iter(self.indexes), None)
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -48,12 +66,14 @@ class ProtectedIdentity:
             "id_number_enc": self.id_number_enc, "phone_bidx": self.phone_bidx,
             "id_number_bidx": self.id_number_bidx, "name_masked": self.name_masked,
             "phone_masked": self.phone_masked, "id_number_masked": self.id_number_masked,
-            "birth_year": self.birth_year, "flags": [],
+            "birth_year": self.birth_year, "email_enc": self.email_enc,
+            "email_bidx": self.email_bidx, "email_masked": self.email_masked, "flags": [],
         }
 
 
 def protect_identity(
-    ring: KeyRing, *, name: str | None, phone: str | None, id_number: str | None
+    ring: KeyRing, *, name: str | None, phone: str | None, id_number: str | None,
+    email: str | None = None,
 ) -> ProtectedIdentity:
     """Encrypt and index already-normalised identity fields."""
     return ProtectedIdentity(
@@ -66,22 +86,29 @@ def protect_identity(
         phone_masked=masking.mask_phone(phone) if phone else None,
         id_number_masked=masking.mask_id_number(id_number) if id_number else None,
         birth_year=masking.birth_year(id_number) if id_number else None,
+        email_enc=ring.encrypt(email, field=EMAIL_FIELD) if email else None,
+        email_bidx=ring.blind_index(email, field=EMAIL_FIELD) if email else None,
+        email_masked=masking.mask_email(email) if email else None,
     )
 
 
 def ids_by_blind_index(session: Session, *, indexes: Iterable[str]) -> dict[str, int]:
-    """Map each known blind index (phone or ID number) to its customer id."""
+    """Map each known blind index (phone, ID number or e-mail) to its customer id."""
     wanted = list({i for i in indexes if i})
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
         rows = session.execute(
-            select(Customer.id, Customer.phone_bidx, Customer.id_number_bidx).where(
-                or_(Customer.phone_bidx.in_(chunk), Customer.id_number_bidx.in_(chunk))
+            select(Customer.id, Customer.phone_bidx, Customer.id_number_bidx,
+                   Customer.email_bidx).where(
+                or_(Customer.phone_bidx.in_(chunk), Customer.id_number_bidx.in_(chunk),
+                    Customer.email_bidx.in_(chunk))
             )
         )
-        for cid, phone_bidx, id_bidx in rows:
-            # An ID number identifies better than a phone: let it win any tie.
+        for cid, phone_bidx, id_bidx, email_bidx in rows:
+            # An ID number identifies better than a phone or an address: let it win any tie.
+            if email_bidx and email_bidx not in found:
+                found[email_bidx] = cid
             if phone_bidx and phone_bidx not in found:
                 found[phone_bidx] = cid
             if id_bidx:
@@ -102,20 +129,28 @@ def create_customers(
 
 
 def find_customer(
-    session: Session, *, actor: Actor, phone: str | None = None, id_number: str | None = None
+    session: Session, *, actor: Actor, phone: str | None = None, id_number: str | None = None,
+    email: str | None = None,
 ) -> Customer:
-    """Look a customer up by phone or ID number, under every key of the ring."""
+    """Look a customer up by ID number, phone or e-mail address (in any written form: an
+    address in any letter case), under every key of the ring; the ID number wins when more
+    than one is given and they name different customers."""
     actor.require("case.read")
     ring = current_keyring()
     indexes: list[str] = []
-    if phone:
-        indexes += ring.blind_indexes(masking.normalise_phone(phone), field="phone")
     if id_number:
         indexes += ring.blind_indexes(masking.normalise_id_number(id_number), field="id_number")
+    if phone:
+        indexes += ring.blind_indexes(masking.normalise_phone(phone), field="phone")
+    if email:
+        indexes += ring.blind_indexes(masking.normalise_email(email), field=EMAIL_FIELD)
     found = ids_by_blind_index(session, indexes=indexes)
-    if not found:
-        raise NotFound("no customer with that phone or ID number", field="phone")
-    customer = session.get(Customer, next(iter(found.values())))
+    customer_id = next((found[i] for i in indexes if i in found), None)
+    if customer_id is None:
+        given = "phone" if phone else "id_number" if id_number else "email"
+        raise NotFound("no customer with that phone, ID number or e-mail address",
+                       field=given)
+    customer = session.get(Customer, customer_id)
     assert customer is not None
     return customer
 
@@ -129,30 +164,38 @@ def reveal(customer: Customer, *, actor: Actor) -> dict[str, str | None]:
         "phone": ring.decrypt(customer.phone_enc, field="phone") if customer.phone_enc else None,
         "id_number": (ring.decrypt(customer.id_number_enc, field="id_number")
                       if customer.id_number_enc else None),
+        "email": (ring.decrypt(customer.email_enc, field=EMAIL_FIELD)
+                  if customer.email_enc else None),
     }
 
 
 def find_or_create(session: Session, *, name: str | None, phone: str | None,
-                   id_number: str | None) -> int:
-    """The id of the customer with this ID number or phone (under any key of the ring),
-    stored first when there is none. Raises Invalid naming the field of a malformed value."""
+                   id_number: str | None, email: str | None = None) -> int:
+    """The id of the customer with this ID number, phone or e-mail address (under any key of
+    the ring), stored first when there is none. Raises Invalid naming the field of a malformed
+    value."""
     ring = current_keyring()
     phone = masking.normalise_phone(phone) if phone else None
     id_number = masking.normalise_id_number(id_number) if id_number else None
+    email = masking.normalise_email(email) if email else None
     if phone is not None and not masking.valid_phone(phone):
         raise Invalid("not a mainland mobile or landline number", field="phone")
     if id_number is not None and not masking.valid_id_number(id_number):
         raise Invalid("not a valid ID number", field="id_number")
-    if phone is None and id_number is None:
-        raise Invalid("a phone or an ID number is needed", field="phone")
+    if email is not None and not masking.valid_email(email):
+        raise Invalid("not an e-mail address", field="email")
+    if phone is None and id_number is None and email is None:
+        raise Invalid("a phone, an ID number or an e-mail address is needed", field="phone")
     indexes: list[str] = []
     if id_number:
         indexes += ring.blind_indexes(id_number, field="id_number")
     if phone:
         indexes += ring.blind_indexes(phone, field="phone")
+    if email:
+        indexes += ring.blind_indexes(email, field=EMAIL_FIELD)
     found = ids_by_blind_index(session, indexes=indexes)
-    for index in indexes:  # ID number first: it identifies better than a phone
+    for index in indexes:  # ID number first: it identifies better than a phone or an address
         if index in found:
             return found[index]
-    identity = protect_identity(ring, name=name, phone=phone, id_number=id_number)
+    identity = protect_identity(ring, name=name, phone=phone, id_number=id_number, email=email)
     return create_customers(session, identities=[identity])[identity.key or ""]

@@ -73,6 +73,10 @@ _SYNONYMS_BY_FIELD: dict[str, tuple[str, ...]] = {
         "phone", "mobile", "phone number", "mobile number", "mobile phone", "telephone", "tel",
         "contact number", "customer phone", "cell phone",
     ),
+    "customer_email": (
+        "电子邮箱", "邮箱", "电子邮件", "邮件地址", "邮箱地址", "客户邮箱", "投诉人邮箱",
+        "email", "e-mail", "email address", "e-mail address", "customer email",
+    ),
     "customer_id_number": (
         "证件号码", "身份证号", "身份证号码", "证件号", "身份证", "证件编号", "身份证件号码",
         "客户证件号", "客户证件号码", "投诉人证件号码", "客户身份证号",

@@ -48,6 +48,8 @@ class CaseCreate(BaseModel):
     customer_name: str | None = Field(default=None, max_length=100)
     customer_phone: str | None = Field(default=None, max_length=40)
     customer_id_number: str | None = Field(default=None, max_length=40)
+    customer_email: str | None = Field(default=None, max_length=254,
+                                       description="The customer's e-mail address")
     amount: Decimal | None = Field(default=None, description="Amount involved, CNY")
     org: str | None = Field(default=None, max_length=200,
                             description="Code or name of the org the case belongs to")
@@ -126,6 +128,16 @@ class CaseCreate(BaseModel):
         if not masking.id_checksum_ok(number):
             raise ValueError("fails the ID number checksum")
         return number
+
+    @field_validator("customer_email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        address = masking.normalise_email(parsing.clean_text(value))
+        if not masking.valid_email(address):
+            raise ValueError("is not an e-mail address")
+        return address
 
     @field_validator("org", "source_id", mode="before")
     @classmethod

@@ -163,10 +163,11 @@ def normalise(draft: Draft, ctx: StageContext) -> Draft:
 def protect_pii(draft: Draft, ctx: StageContext) -> Draft:
     assert draft.data is not None
     data = draft.data
-    if data.customer_name or data.customer_phone or data.customer_id_number:
+    if (data.customer_name or data.customer_phone or data.customer_id_number
+            or data.customer_email):
         draft.identity = customer_service.protect_identity(
             ctx.ring, name=data.customer_name, phone=data.customer_phone,
-            id_number=data.customer_id_number)
+            id_number=data.customer_id_number, email=data.customer_email)
     spans = pii.find_pii(draft.text)
     draft.text_masked = pii.mask_text(draft.text, spans)
     draft.similar_key = template_key(draft.text, [(s.start, s.end) for s in spans])
@@ -186,7 +187,7 @@ def _prefetch_customers(batch: list[Draft], ctx: IntakeContext) -> None:
     indexes: set[str] = set()
     for d in batch:
         if d.identity is not None and not d.done:
-            indexes.update(i for i in (d.identity.id_number_bidx, d.identity.phone_bidx) if i)
+            indexes.update(d.identity.indexes)
     ctx.customers.update(customer_service.ids_by_blind_index(ctx.db, indexes=indexes))
 
 
@@ -195,8 +196,8 @@ def resolve_customer(draft: Draft, ctx: IntakeContext) -> Draft:
     if identity is None:
         return draft
     draft.customer_key = identity.key
-    for index in (identity.id_number_bidx, identity.phone_bidx):
-        if index and index in ctx.customers:
+    for index in identity.indexes:  # ID number, then phone, then e-mail address
+        if index in ctx.customers:
             draft.customer_id = ctx.customers[index]
             break
     return draft
@@ -476,7 +477,7 @@ def set_sla(draft: Draft, ctx: StageContext) -> Draft:
 VALIDATE = Stage("validate", 1, ("kind", "channel", "received_at", "amount", "org_id",
                                  "source_system", "source_id"), validate)
 NORMALISE = Stage("normalise", 1, ("text", "language", "text_hash"), normalise)
-PROTECT_PII = Stage("protect_pii", 2, ("identity", "text_masked", "similar_key", "text_enc",
+PROTECT_PII = Stage("protect_pii", 3, ("identity", "text_masked", "similar_key", "text_enc",
                                        "title"), protect_pii)
 CLASSIFY = Stage("classify", 2, ("product", "category"), classify, prepare=_predict_with_models)
 SENTIMENT = Stage("sentiment", 2, ("sentiment",), sentiment, prepare=_score_sentiment)
@@ -485,7 +486,7 @@ ROUTE = Stage("route", 2, ("handling_org_id",), route)
 SET_SLA = Stage("set_sla", 1, ("due_at",), set_sla)
 MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_source,
                      prefetch=_prefetch_sources, needs_db=True)
-RESOLVE_CUSTOMER = Stage("resolve_customer", 1, ("customer_id", "customer_key"),
+RESOLVE_CUSTOMER = Stage("resolve_customer", 2, ("customer_id", "customer_key"),
                          resolve_customer, prefetch=_prefetch_customers, needs_db=True)
 DEDUPE = Stage("dedupe", 2, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
                prefetch=_prefetch_open_cases, outcomes=frozenset({Outcome.NEW}), needs_db=True)

@@ -124,8 +124,9 @@ class SmtpConfig:
 
 
 def build_email(message: Message, *, sender: str) -> EmailMessage:
-    """A plain-text UTF-8 e-mail; Chinese subjects become RFC 2047 encoded words and bodies
-    base64, so any server (8BITMIME or not) carries them intact."""
+    """A plain-text UTF-8 e-mail, marked as automatic (`Auto-Submitted`); Chinese subjects
+    become RFC 2047 encoded words and bodies base64, so any server (8BITMIME or not) carries
+    them intact."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
@@ -135,6 +136,11 @@ def build_email(message: Message, *, sender: str) -> EmailMessage:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "bankvoc.invalid"
     email["Message-ID"] = f"<{message.delivery_id}@{domain}>"
     email[DELIVERY_HEADER] = message.delivery_id
+    # An automatic message says so (RFC 3834 section 5), so that out-of-office responders,
+    # ticket systems and our own mail intake never answer it: no mail loops. Exchange and
+    # Outlook skip their out-of-office and auto-replies for it (delivery reports stay on).
+    email["Auto-Submitted"] = "auto-replied"
+    email["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     email["Content-Language"] = "zh-CN" if message.language == "zh" else "en"
     email.set_content(message.body, charset="utf-8",
                       cte="7bit" if message.body.isascii() else "base64")

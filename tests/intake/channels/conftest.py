@@ -48,6 +48,7 @@ def utf8_mail(
     date: str | None = "Thu, 26 Nov 2026 10:00:00 +0800",
     attachments: list[tuple[str, str, bytes]] | None = None,
     html: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> bytes:
     """A mail as a modern client writes it: UTF-8, encoded-word headers, MIME parts."""
     message = EmailMessage()
@@ -58,6 +59,8 @@ def utf8_mail(
         message["Message-ID"] = message_id
     if date:
         message["Date"] = date
+    for name, value in (headers or {}).items():
+        message[name] = value
     if html is not None:
         message.set_content(html, subtype="html")
     else:

@@ -48,4 +48,4 @@ class TestImapCommand:
             result = runner.invoke(app, ["channels", "imap", "--once", "--json"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {
-            "stored": 1, "refused": 0, "deferred": 0}
+            "stored": 1, "refused": 0, "deferred": 0, "ignored": 0, "held": 0}

@@ -52,6 +52,20 @@ class TestParseEmail:
         assert message.contact_name == "张三"
         assert message.received_at == datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
+    def test_the_sender_s_address_is_the_customer_s_e_mail_named_as_they_sign(self) -> None:
+        message = parse_email(utf8_mail(sender="张三 <Zhang.San@Example.CN>"))
+        assert message.customer_email == "zhang.san@example.cn"
+        assert message.customer_name == "张三"
+
+    def test_an_address_no_reply_can_reach_is_a_contact_but_no_identity(self) -> None:
+        message = parse_email(utf8_mail(sender="张三 <zhang@localhost>"))
+        assert message.contact == "zhang@localhost"
+        assert (message.customer_email, message.customer_name) == (None, None)
+
+    def test_a_very_long_display_name_is_cut_to_what_a_customer_name_holds(self) -> None:
+        message = parse_email(utf8_mail(sender=f"{'张' * 150} <zhang.san@example.cn>"))
+        assert message.customer_name == "张" * 100
+
     def test_gb_labelled_headers_and_body_are_read_as_gb18030(self) -> None:
         raw = gb_mail(subject="关于朱镕基路网点的投诉", body="柜员态度恶劣，还有生僻字㐀。",
                       name="李四")

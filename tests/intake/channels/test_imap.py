@@ -13,6 +13,7 @@ from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import reset_settings
 from bankvoc.intake.channels import imap
+from bankvoc.notify.models import Notification
 from tests.intake.channels.conftest import gb_mail, utf8_mail
 from tests.intake.channels.fake_imap import FakeImapServer
 
@@ -45,13 +46,15 @@ class TestPollOnce:
         empty = box.add(utf8_mail(message_id="<empty@x>", subject="", body=""))
         third = box.add(gb_mail(subject="网点投诉", body="排队两小时", name="李四"))
         report = imap.poll_once()
-        assert report.as_dict() == {"stored": 2, "refused": 1, "deferred": 0}
+        assert report.as_dict() == {"stored": 2, "refused": 1, "deferred": 0,
+                                    "ignored": 0, "held": 0}
         assert box.flags(first) == box.flags(third) == {"\\Seen"}
         assert box.flags(empty) == {"\\Flagged"}  # left unseen, for a person to look at
         assert _count(database, Case) == 2
         assert _count(database, Attachment) == 1
         assert not any("BODY[]" in c and "PEEK" not in c for c in box.commands)
-        assert imap.poll_once().as_dict() == {"stored": 0, "refused": 0, "deferred": 0}
+        assert imap.poll_once().as_dict() == {
+            "stored": 0, "refused": 0, "deferred": 0, "ignored": 0, "held": 0}
 
     def test_a_mail_that_could_not_be_stored_stays_unseen_for_the_next_round(
         self, mailserver: FakeImapServer, database: str, monkeypatch: pytest.MonkeyPatch
@@ -65,6 +68,22 @@ class TestPollOnce:
         reset_settings()
         assert imap.poll_once().stored == 1
         assert mailserver.mailbox.flags(uid) == {"\\Seen"}
+
+    def test_auto_replies_and_bounces_are_marked_seen_and_become_no_case(
+        self, mailserver: FakeImapServer, database: str
+    ) -> None:
+        box = mailserver.mailbox
+        oof = box.add(utf8_mail(message_id="<oof@x>", subject="自动回复：信用卡年费投诉",
+                                headers={"Auto-Submitted": "auto-replied"}))
+        # What the delivering server writes for a bounce: the null return path.
+        bounce = box.add(b"Return-Path: <>\r\n" + utf8_mail(message_id="<dsn@x>"))
+        person = box.add(utf8_mail(message_id="<person@x>"))
+        report = imap.poll_once()
+        assert report.as_dict() == {"stored": 1, "refused": 0, "deferred": 0,
+                                    "ignored": 2, "held": 0}
+        assert box.flags(oof) == box.flags(bounce) == box.flags(person) == {"\\Seen"}
+        assert _count(database, Case) == 1
+        assert _count(database, Notification) == 0
 
     def test_a_crash_before_the_seen_flag_stores_nothing_twice(
         self, mailserver: FakeImapServer, database: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +12,11 @@ from bankvoc.cases.events import verify_chain
 from bankvoc.cases.models import Attachment, Case, CaseEvent
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import reset_settings
+from bankvoc.core.timeutil import utcnow
+from bankvoc.customers import service as customer_service
 from bankvoc.intake.channels import service
 from bankvoc.intake.channels.email import register_email
+from bankvoc.intake.channels.enums import MessageStatus
 from bankvoc.intake.channels.models import ChannelMessage
 from bankvoc.intake.channels.service import (
     ChannelUnavailable,
@@ -22,6 +25,7 @@ from bankvoc.intake.channels.service import (
     channel_actor,
     register_inbound,
 )
+from bankvoc.notify.models import Notification
 from tests.conftest import World
 from tests.intake.channels.conftest import MAX_ATTACHMENT, utf8_mail
 
@@ -132,3 +136,72 @@ class TestRegisterEmail:
         row = world.session.scalar(select(ChannelMessage))
         assert row is not None
         assert (row.contact_kind, row.contact_masked) == ("email", "z***@example.cn")
+
+    def test_an_auto_reply_without_any_text_is_ignored_not_refused(self, world: World) -> None:
+        raw = utf8_mail(subject="", body="", headers={"Auto-Submitted": "auto-replied"})
+        receipt = register_email(world.session, actor=channel_actor(world.session), raw=raw)
+        assert (receipt.outcome, receipt.case_id, receipt.reason) == (
+            "ignored", None, "Auto-Submitted: auto-replied")
+
+
+def _mail_from(address: str, number: int) -> InboundMessage:
+    return _message(channel=Channel.email, source_system="email", source_id=f"m-{number}",
+                    contact=address, contact_kind=service.CONTACT_EMAIL)
+
+
+class TestFloodReason:
+    def test_counts_one_sender_in_any_letter_case_up_to_the_limit(self, world: World) -> None:
+        for number, address in enumerate(["Zhang@Example.cn", "zhang@example.cn"]):
+            service.record_unregistered(world.session, message=_mail_from(address, number),
+                                        status=MessageStatus.held, reason="test")
+        probe = _mail_from("ZHANG@EXAMPLE.CN", 9)
+        assert service.flood_reason(world.session, message=probe, limit=3) is None
+        assert service.flood_reason(world.session, message=probe, limit=2) == (
+            "flood: more than 2 messages from this sender within an hour")
+
+    def test_forgets_after_the_hour(self, world: World) -> None:
+        service.record_unregistered(world.session, message=_mail_from("a@example.cn", 1),
+                                    status=MessageStatus.held, reason="test")
+        later = utcnow() + service.FLOOD_WINDOW + timedelta(seconds=1)
+        assert service.flood_reason(world.session, message=_mail_from("a@example.cn", 2),
+                                    limit=1, now=later) is None
+
+    def test_ignored_mail_does_not_count(self, world: World) -> None:
+        service.record_unregistered(world.session, message=_mail_from("a@example.cn", 1),
+                                    status=MessageStatus.ignored, reason="Precedence: bulk")
+        assert service.flood_reason(world.session, message=_mail_from("a@example.cn", 2),
+                                    limit=1) is None
+
+    def test_a_message_without_a_sender_is_never_held(self, world: World) -> None:
+        assert service.flood_reason(world.session, message=_message(contact=None),
+                                    limit=0) is None
+
+
+class TestRecordUnregistered:
+    def test_keeps_the_sender_encrypted_and_queues_nothing(self, world: World) -> None:
+        receipt = service.record_unregistered(
+            world.session, message=_mail_from("zhang.san@example.cn", 1),
+            status=MessageStatus.ignored, reason="Auto-Submitted: auto-replied")
+        assert (receipt.outcome, receipt.reference, receipt.case_id) == ("ignored", None, None)
+        row = world.session.scalar(select(ChannelMessage))
+        assert row is not None
+        assert (row.status, row.case_id, row.contact_masked, row.text_enc) == (
+            "ignored", None, "z***@example.cn", None)
+        assert row.contact_enc is not None
+        assert "zhang" not in row.contact_enc
+        assert world.session.scalar(select(func.count()).select_from(Notification)) == 0
+        assert world.session.scalar(select(func.count()).select_from(Case)) == 0
+
+    def test_a_held_message_keeps_its_text_encrypted(self, world: World) -> None:
+        service.record_unregistered(world.session, message=_mail_from("a@example.cn", 1),
+                                    status=MessageStatus.held, reason="flood")
+        row = world.session.scalar(select(ChannelMessage))
+        assert row is not None
+        assert row.text_enc is not None
+        ring = customer_service.current_keyring()
+        assert ring.decrypt(row.text_enc, field="channel_text") == TEXT
+
+    def test_a_case_is_registered_the_other_way(self, world: World) -> None:
+        with pytest.raises(ValueError, match="register_inbound"):
+            service.record_unregistered(world.session, message=_message(),
+                                        status=MessageStatus.case, reason="")

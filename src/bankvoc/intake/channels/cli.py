@@ -87,10 +87,13 @@ def imap_command(
             totals.stored += report.stored
             totals.refused += report.refused
             totals.deferred += report.deferred
+            totals.ignored += report.ignored
+            totals.held += report.held
             if once or stop.wait(settings.imap_poll_seconds):
                 break
     if as_json:
         emit_json(totals.as_dict())
     else:
         typer.echo(f"stored {totals.stored}, refused {totals.refused}, "
-                   f"deferred {totals.deferred}", err=True)
+                   f"deferred {totals.deferred}, ignored {totals.ignored}, "
+                   f"held {totals.held}", err=True)

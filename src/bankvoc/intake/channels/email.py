@@ -1,9 +1,17 @@
 """E-mail in: an RFC 5322 message (as bytes) becomes a case registration.
 
+- Mail no person wrote (auto-replies, bounces, receipts, list and bulk mail; see
+  `channels.autoreply`) becomes no case and is never answered: it is kept as an ignored
+  `channel_message` with the reason. A sender past the flood limit has further mail held
+  (see `service.flood_reason`), not made a case per message.
 - Sender: the From address (the envelope sender when From is missing or unusable) is the
-  customer's contact. The case schema has no e-mail field, so the address, and the display
-  name, are kept encrypted on the `channel_message` row of the case (with a blind index and a
-  masked form), where the notification adapters find the address to answer.
+  customer's contact, kept encrypted on the `channel_message` row of the case (with a blind
+  index and a masked form, and the display name), where the notification adapters find the
+  address to answer. A valid address is also the customer's e-mail identity: it finds the
+  customer known by it (and so their open cases, where the same matter joins the case), or
+  makes a new customer known by it, with the display name as the name. An address in the
+  bank's own mail domains (BANKVOC_INBOUND_MAIL_DOMAINS) is staff forwarding complaints: it
+  is no customer's identity, and the flood guard leaves it alone.
 - Text: the subject, then the plain-text body; an HTML-only message is converted to text. A
   text over BANKVOC_TEXT_MAX_CHARS is cut, and the whole message is then kept as evidence.
 - Identity: the Message-ID is the source id under source system "email", so a redelivered
@@ -36,12 +44,18 @@ from bankvoc.cases.enums import Channel
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
+from bankvoc.customers import masking
+from bankvoc.intake.channels.autoreply import automatic_reason
+from bankvoc.intake.channels.enums import MessageStatus
 from bankvoc.intake.channels.service import (
     CONTACT_EMAIL,
     FUTURE_TOLERANCE,
     InboundFile,
     InboundMessage,
     Receipt,
+    earlier_receipt,
+    flood_reason,
+    record_unregistered,
     register_inbound,
 )
 from bankvoc.orgs.service import Actor
@@ -300,9 +314,31 @@ def _content_id(parts: list[str], files: list[InboundFile]) -> str:
     return "content-sha256:" + digest.hexdigest()[:48]
 
 
+# The longest customer name the case schema takes (`CaseCreate.customer_name`).
+NAME_MAX = 100
+
+
+def parse_domains(spec: str) -> frozenset[str]:
+    """"bank.example, kf.bank.example" -> the set of lower-case domains."""
+    return frozenset(d.strip().lower().rstrip(".") for d in spec.split(",") if d.strip())
+
+
+def from_own_domain(address: str | None) -> bool:
+    """Whether the address is in (or under) one of the bank's own mail domains."""
+    if not address:
+        return False
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    own = parse_domains(get_settings().inbound_mail_domains)
+    return any(domain == d or domain.endswith("." + d) for d in own)
+
+
 def parse_email(raw: bytes, *, envelope_sender: str | None = None) -> InboundMessage:
     """Read one message; raises `Invalid` for a message with neither text nor attachments."""
-    message = email.message_from_bytes(raw)
+    return _read(email.message_from_bytes(raw), raw, envelope_sender=envelope_sender)
+
+
+def _read(message: Message, raw: bytes, *, envelope_sender: str | None,
+          allow_empty: bool = False) -> InboundMessage:
     parts = _Parts()
     parts.walk(message)
     notes: list[dict[str, Any]] = []
@@ -312,7 +348,7 @@ def parse_email(raw: bytes, *, envelope_sender: str | None = None) -> InboundMes
     received_at = _received_at(message, notes)
     text = "\n\n".join(p for p in (subject, body) if p)
     if not text:
-        if not parts.files:
+        if not parts.files and not allow_empty:
             raise Invalid("the message has no text and no attachment", field="body")
         text = NO_TEXT
     limit = get_settings().text_max_chars
@@ -323,10 +359,17 @@ def parse_email(raw: bytes, *, envelope_sender: str | None = None) -> InboundMes
                               f"kept as {ORIGINAL_NAME}"})
     source_id = message_id(message) or _content_id(
         [address or "", _header(message, "Date"), subject, body], parts.files)
+    customer_email = (masking.normalise_email(address)
+                      if address and not from_own_domain(address) else None)
+    if customer_email is not None and not masking.valid_email(customer_email):
+        customer_email = None  # still kept as the contact; just not an identity
     return InboundMessage(
         channel=Channel.email, source_system=SOURCE_SYSTEM, source_id=source_id, text=text,
         title=subject[:200] or None, received_at=received_at, contact=address,
         contact_kind=CONTACT_EMAIL if address else None, contact_name=name,
+        customer_email=customer_email,
+        # A new customer known by the address is named as the sender names themself.
+        customer_name=(name[:NAME_MAX].strip() or None) if customer_email and name else None,
         attachments=parts.files, notes=notes)
 
 
@@ -337,6 +380,25 @@ def register_email(
     raw: bytes,
     envelope_sender: str | None = None,
 ) -> Receipt:
-    """Register one e-mail as a case, in the caller's unit of work (idempotent on Message-ID)."""
-    message = parse_email(raw, envelope_sender=envelope_sender)
+    """Register one e-mail as a case, in the caller's unit of work (idempotent on Message-ID);
+    or keep it as ignored (no person wrote it) or held (its sender floods), with the reason in
+    the receipt. Neither of those is answered."""
+    parsed = email.message_from_bytes(raw)
+    reason = automatic_reason(parsed, envelope_sender=envelope_sender,
+                              subject=_header(parsed, "Subject"))
+    message = _read(parsed, raw, envelope_sender=envelope_sender,
+                    allow_empty=reason is not None)
+    earlier = earlier_receipt(session, source_system=message.source_system,
+                              source_id=message.source_id)
+    if earlier is None:  # never seen: no person wrote it, or its sender floods?
+        if reason is not None:
+            return record_unregistered(session, message=message,
+                                       status=MessageStatus.ignored, reason=reason)
+        held = (None if from_own_domain(message.contact)  # staff forwarding complaints
+                else flood_reason(session, message=message))
+        if held is not None:
+            return record_unregistered(session, message=message, status=MessageStatus.held,
+                                       reason=held)
+    elif earlier.outcome != MessageStatus.case:
+        return earlier  # ignored or held before: the same again
     return register_inbound(session, actor=actor, message=message, field_names=FIELD_NAMES)

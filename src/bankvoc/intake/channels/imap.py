@@ -2,10 +2,11 @@
 
 Each round fetches the UIDs of unseen, unflagged messages, reads each with BODY.PEEK[] (which
 leaves it unseen), registers it in its own unit of work and only after the commit marks it
-\\Seen. A crash between the commit and the flag is harmless: the next round registers the same
-Message-ID again, which changes nothing. A mail refused for good (no text, no attachment) is
-flagged \\Flagged and left unseen, for a person to look at; a mail that failed for a passing
-reason (the database away) is left as it was, for the next round.
+\\Seen; so is a mail kept without a case (ignored: no person wrote it; held: its sender
+floods; see `delivery`). A crash between the commit and the flag is harmless: the next round
+registers the same Message-ID again, which changes nothing. A mail refused for good (no
+text, no attachment) is flagged \\Flagged and left unseen, for a person to look at; a mail
+that failed for a passing reason (the database away) is left as it was, for the next round.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ class PollReport:
     stored: int = 0
     refused: int = 0
     deferred: int = 0
+    # Kept without a case: no person wrote it (auto-reply, bounce, bulk), or its sender floods.
+    ignored: int = 0
+    held: int = 0
     references: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"stored": self.stored, "refused": self.refused, "deferred": self.deferred}
+        return {"stored": self.stored, "refused": self.refused, "deferred": self.deferred,
+                "ignored": self.ignored, "held": self.held}
 
 
 def connect(settings: Settings | None = None) -> imaplib.IMAP4:
@@ -97,6 +102,12 @@ def poll_once(
                 report.stored += 1
                 if delivery.receipt is not None and delivery.receipt.reference:
                     report.references.append(delivery.receipt.reference)
+            elif delivery.status in (Status.ignored, Status.held):
+                _check(client.uid("STORE", uid_text, "+FLAGS", "(\\Seen)"), "STORE")
+                if delivery.status == Status.ignored:
+                    report.ignored += 1
+                else:
+                    report.held += 1
             elif delivery.status == Status.refused:
                 _check(client.uid("STORE", uid_text, "+FLAGS", "(\\Flagged)"), "STORE")
                 report.refused += 1

@@ -13,11 +13,13 @@ from bankvoc.core.timeutil import utcnow
 
 
 class ChannelMessage(Base):
-    """One message a channel adapter registered (an e-mail, a WeChat or chat message, a social
-    post that was a complaint): the case it became and how to answer its sender.
+    """One message a channel adapter received (an e-mail, a WeChat or chat message, a social
+    post that was a complaint): the case it became and how to answer its sender, or why it
+    became none (`status` ignored or held, with the `reason`).
 
     The sender's address (an e-mail address, a WeChat openid, a chat or social account id) is
-    personal data: stored encrypted, found by its blind index, shown masked.
+    personal data: stored encrypted, found by its blind index, shown masked. The blind index
+    also counts a sender's messages for the flood guard, across every process.
     """
 
     __tablename__ = "channel_message"
@@ -27,7 +29,12 @@ class ChannelMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     source_system: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[str] = mapped_column(String(160))
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    # None for a message that became no case (ignored or held).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    # See `channels.enums.MessageStatus`: case, ignored or held.
+    status: Mapped[str] = mapped_column(String(20), default="case", server_default="case")
+    # Why a message became no case (never personal data: the header or rule that decided).
+    reason: Mapped[str | None] = mapped_column(String(300))
     # "email" (an address) or "channel_user" (the channel's opaque id of the sender).
     contact_kind: Mapped[str | None] = mapped_column(String(20))
     contact_enc: Mapped[str | None] = mapped_column(Text)
@@ -35,6 +42,8 @@ class ChannelMessage(Base):
     contact_masked: Mapped[str | None] = mapped_column(String(120))
     # The name the sender gave (an e-mail's display name), encrypted.
     contact_name_enc: Mapped[str | None] = mapped_column(Text)
+    # The text of a held message, encrypted, for the person who reviews it.
+    text_enc: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -5,6 +5,11 @@ Adapters (e-mail, IMAP, webhooks) turn what they receive into an `InboundMessage
 `register_inbound` inside the unit of work their caller owns (the SMTP handler's per-mail
 transaction, the API's request). Registration is idempotent on (source system, source id): a
 message delivered twice is stored once, and its files are never attached twice.
+
+A message that must not become a case is kept as a `channel_message` row without one
+(`record_unregistered`): ignored when no person wrote it (see `channels.autoreply`), held when
+its sender floods (`flood_reason`: more than BANKVOC_INBOUND_MAIL_MAX_PER_HOUR within the hour,
+counted in the database, so every process running an adapter sees the same count).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases import attachments
@@ -27,8 +32,10 @@ from bankvoc.cases.models import Case
 from bankvoc.core.errors import BankvocError, Invalid, NotFound
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import as_utc, utcnow
+from bankvoc.customers import masking
 from bankvoc.customers import service as customer_service
 from bankvoc.intake import service as intake_service
+from bankvoc.intake.channels.enums import MessageStatus
 from bankvoc.intake.channels.models import ChannelMessage
 from bankvoc.intake.draft import Outcome
 from bankvoc.intake.schemas import CaseCreate
@@ -40,6 +47,10 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 
 CONTACT_EMAIL = "email"
 CONTACT_CHANNEL_USER = "channel_user"
+
+# The flood guard: a sender's messages beyond this many within FLOOD_WINDOW are held, not made
+# cases (a setting to come: BANKVOC_INBOUND_MAIL_MAX_PER_HOUR).
+FLOOD_WINDOW = timedelta(hours=1)
 
 
 class ChannelUnavailable(BankvocError):
@@ -69,6 +80,9 @@ class InboundMessage:
     received_at: datetime | None = None
     customer_name: str | None = None
     customer_phone: str | None = None
+    # The customer's own e-mail address (an e-mail's valid sender address): it finds the
+    # customer by its blind index, or makes a new customer known by it.
+    customer_email: str | None = None
     # The sender's address on the channel: an e-mail address or the channel's user id.
     contact: str | None = None
     contact_kind: str | None = None
@@ -83,11 +97,14 @@ class InboundMessage:
 class Receipt:
     """What became of one message."""
 
-    outcome: str  # accepted | merged | updated | unchanged (the intake outcomes)
+    # accepted | merged | updated | unchanged (the intake outcomes), or ignored | held (no
+    # case: see `MessageStatus`, and `reason` for why).
+    outcome: str
     reference: str | None
     case_id: int | None
     attachments_added: int = 0
     attachments_refused: int = 0
+    reason: str | None = None
 
 
 def channel_actor(session: Session) -> Actor:
@@ -149,6 +166,7 @@ def _case_data(message: InboundMessage, names: Mapping[str, str]) -> CaseCreate:
             text=message.text, kind=message.kind, channel=message.channel,
             received_at=message.received_at, title=message.title,
             customer_name=message.customer_name, customer_phone=message.customer_phone,
+            customer_email=message.customer_email,
             source_system=message.source_system, source_id=message.source_id)
     except ValidationError as exc:
         error = exc.errors()[0]
@@ -197,23 +215,40 @@ def attach_files(
 
 
 def _contact_field(message: InboundMessage) -> str:
-    """The encryption context of a sender's address: addresses of one kind share an index."""
+    """The encryption context of a sender's address: addresses of one kind share an index
+    (e-mail addresses the customers' own, so a sender's index is their customer's index)."""
     if message.contact_kind == CONTACT_EMAIL:
-        return "email"
+        return customer_service.EMAIL_FIELD
     return f"{message.channel.value}_user"
 
 
 def normalise_contact(kind: str | None, contact: str) -> str:
-    contact = contact.strip()
-    return contact.lower() if kind == CONTACT_EMAIL else contact
+    if kind == CONTACT_EMAIL:
+        return masking.normalise_email(contact)
+    return contact.strip()
 
 
 def mask_contact(kind: str | None, contact: str) -> str:
     """z***@bank.example for an address; the first three characters of any other id."""
     if kind == CONTACT_EMAIL and "@" in contact:
-        user, _, domain = contact.rpartition("@")
-        return (user[:1] + "***@" + domain)[:120]
+        return masking.mask_email(contact)
     return contact[:3] + "***"
+
+
+def _message_row(message: InboundMessage, *, received_at: datetime) -> ChannelMessage:
+    ring = customer_service.current_keyring()
+    row = ChannelMessage(channel=message.channel.value, source_system=message.source_system,
+                         source_id=message.source_id, contact_kind=message.contact_kind,
+                         received_at=received_at)
+    if message.contact:
+        contact = normalise_contact(message.contact_kind, message.contact)
+        context = _contact_field(message)
+        row.contact_enc = ring.encrypt(contact, field=context)
+        row.contact_bidx = ring.blind_index(contact, field=context)
+        row.contact_masked = mask_contact(message.contact_kind, contact)
+    if message.contact_name:
+        row.contact_name_enc = ring.encrypt(message.contact_name, field="name")
+    return row
 
 
 def _remember_sender(session: Session, *, message: InboundMessage, case_id: int,
@@ -223,20 +258,70 @@ def _remember_sender(session: Session, *, message: InboundMessage, case_id: int,
         ChannelMessage.source_id == message.source_id))
     if known is not None:
         return
-    ring = customer_service.current_keyring()
-    row = ChannelMessage(channel=message.channel.value, source_system=message.source_system,
-                         source_id=message.source_id, case_id=case_id,
-                         contact_kind=message.contact_kind, received_at=received_at)
-    if message.contact:
-        contact = normalise_contact(message.contact_kind, message.contact)
-        context = _contact_field(message)
-        row.contact_enc = ring.encrypt(contact, field=context)
-        row.contact_bidx = ring.blind_index(contact, field=context)
-        row.contact_masked = mask_contact(message.contact_kind, contact)
-    if message.contact_name:
-        row.contact_name_enc = ring.encrypt(message.contact_name, field="name")
+    row = _message_row(message, received_at=received_at)
+    row.case_id, row.status = case_id, MessageStatus.case.value
     session.add(row)
     session.flush()
+
+
+# --- messages that become no case ----------------------------------------------------------
+
+def earlier_receipt(session: Session, *, source_system: str,
+                    source_id: str) -> Receipt | None:
+    """What became of a message received before: for one that became no case (ignored or
+    held), the same answer again, storing nothing new; for one that is a case, a receipt with
+    outcome "case" (hand it to `register_inbound`, which answers for it); None for a message
+    never seen."""
+    row = session.execute(select(ChannelMessage.status, ChannelMessage.reason).where(
+        ChannelMessage.source_system == source_system,
+        ChannelMessage.source_id == source_id)).first()
+    if row is None:
+        return None
+    return Receipt(row.status, None, None, reason=row.reason)
+
+
+def flood_reason(session: Session, *, message: InboundMessage, now: datetime | None = None,
+                 limit: int | None = None) -> str | None:
+    """Why the message is held: its sender sent `limit` (the setting
+    inbound_mail_max_per_hour, default 20) or more
+    messages that were not ignored within the last FLOOD_WINDOW; None to go ahead.
+
+    Counted over the committed messages (under every key of the ring), so every process
+    running an adapter sees one count; processes racing at the limit may each let one more
+    message through, which is as exact as a guard against floods needs to be.
+    """
+    if not message.contact:
+        return None
+    limit = get_settings().inbound_mail_max_per_hour if limit is None else limit
+    since = (now or utcnow()) - FLOOD_WINDOW
+    indexes = customer_service.current_keyring().blind_indexes(
+        normalise_contact(message.contact_kind, message.contact),
+        field=_contact_field(message))
+    count = session.scalar(select(func.count()).select_from(ChannelMessage).where(
+        ChannelMessage.contact_bidx.in_(indexes), ChannelMessage.created_at >= since,
+        ChannelMessage.status != MessageStatus.ignored.value)) or 0
+    if count < limit:
+        return None
+    return f"flood: more than {limit} messages from this sender within an hour"
+
+
+def record_unregistered(session: Session, *, message: InboundMessage, status: MessageStatus,
+                        reason: str) -> Receipt:
+    """Keep a message that becomes no case, with why: its sender (encrypted, indexed, so
+    floods are counted and nothing answers it by mistake) and, for a held message, its text
+    (encrypted) for the person who reviews it. Nothing is queued to its sender."""
+    if status == MessageStatus.case:
+        raise ValueError("a message that is a case is registered with register_inbound")
+    received_at = (as_utc(message.received_at, get_settings().tz) if message.received_at
+                   else utcnow())
+    row = _message_row(message, received_at=received_at)
+    row.status, row.reason = status.value, reason[:300]
+    if status == MessageStatus.held:
+        row.text_enc = customer_service.current_keyring().encrypt(message.text,
+                                                                  field="channel_text")
+    session.add(row)
+    session.flush()
+    return Receipt(status.value, None, None, reason=row.reason)
 
 
 @dataclass(frozen=True)

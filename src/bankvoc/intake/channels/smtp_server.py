@@ -20,11 +20,9 @@ from sqlalchemy import Engine
 
 from bankvoc.core.settings import get_settings
 from bankvoc.intake.channels.delivery import Delivery, deliver_mail
+from bankvoc.intake.channels.email import parse_domains
 
-
-def parse_domains(spec: str) -> frozenset[str]:
-    """"bank.example, kf.bank.example" -> the set of lower-case domains."""
-    return frozenset(d.strip().lower().rstrip(".") for d in spec.split(",") if d.strip())
+__all__ = ["InboundMailHandler", "build_controller", "parse_domains"]
 
 
 class InboundMailHandler:
