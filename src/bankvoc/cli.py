@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from bankvoc.cases.cli import cases_app
 from bankvoc.core import migrate
 from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
 from bankvoc.core.db import get_engine, reset_engines, unit_of_work
@@ -29,6 +30,7 @@ app = typer.Typer(help="BankVOC: Voice of the Customer and complaint management.
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(cases_app, name="cases")
 app.add_typer(demo_app, name="demo")
 app.add_typer(model_app, name="model")
 app.add_typer(faq_app, name="faq")

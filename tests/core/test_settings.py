@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from bankvoc.core.errors import ConfigurationError
 from bankvoc.core.settings import DEMO_PII_KEY, DEMO_SECRET_KEY, Settings
@@ -37,3 +38,19 @@ class TestTimezone:
     def test_reads_environment_variables(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("BANKVOC_TIMEZONE", "UTC")
         assert Settings().timezone == "UTC"
+
+
+class TestRetention:
+    def test_keeps_cases_three_years_by_default(self) -> None:
+        assert Settings().retention_years == 3
+
+    def test_fewer_than_three_years_is_refused_naming_the_setting(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("BANKVOC_RETENTION_YEARS", "2")
+        with pytest.raises(ValidationError, match="retention_years") as refused:
+            Settings()
+        assert "at least 3" in str(refused.value)
+
+    def test_a_longer_period_is_the_banks_to_set(self) -> None:
+        assert Settings(retention_years=10).retention_years == 10

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
-from bankvoc.cases import attachments, review, service
+from bankvoc.cases import attachments, dossier, dossier_pdf, retention, review, service
 from bankvoc.cases.schemas import (
     AttachmentRead,
     CaseFilters,
@@ -16,6 +16,8 @@ from bankvoc.cases.schemas import (
     ChainRead,
     CorrectionCreate,
     EventRead,
+    LegalHoldChange,
+    LegalHoldRead,
 )
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -92,3 +94,47 @@ def correct_case(session: DbSession, actor: CurrentActor, reference: str,
     case = service.get_case(session, actor=actor, reference=reference)
     return service.to_read(review.correct(session, actor=actor, case=case, field=body.field,
                                           value=body.value))
+
+
+Reveal = Annotated[bool, Query(description="Show personal data unmasked: needs the pii.read "
+                                           "permission, and is recorded on the case")]
+
+
+@router.get("/{reference}/dossier", response_model=dossier.Dossier,
+            responses=errors(401, 403, 404, 409))
+def case_dossier(session: DbSession, actor: CurrentActor, reference: str, response: Response,
+                 reveal: Reveal = False) -> dossier.Dossier:
+    """The dossier of a closed or archived case, as a regulator asks it back: basic facts,
+    dispute focus, findings and evidence, basis, decision, communication with the customer,
+    extensions, satisfaction, and the verified timeline. An open case is refused (409)."""
+    case = service.get_case(session, actor=actor, reference=reference)
+    response.headers["Cache-Control"] = "no-store"
+    return dossier.build_dossier(session, actor=actor, case=case, reveal=reveal)
+
+
+@router.get("/{reference}/dossier.pdf", response_class=Response,
+            responses={**errors(401, 403, 404, 409),
+                       200: {"content": {"application/pdf": {}},
+                             "description": "The dossier as PDF (Chinese with English)"}})
+def case_dossier_pdf(session: DbSession, actor: CurrentActor, reference: str,
+                     reveal: Reveal = False) -> Response:
+    """The dossier of a closed or archived case as a PDF."""
+    case = service.get_case(session, actor=actor, reference=reference)
+    found = dossier.build_dossier(session, actor=actor, case=case, reveal=reveal,
+                                  output="pdf")
+    return Response(dossier_pdf.render_pdf(found), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{case.reference}-dossier.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@router.post("/{reference}/legal-hold", response_model=LegalHoldRead,
+             responses=errors(401, 403, 404, 409, 422))
+def legal_hold(session: DbSession, actor: CurrentActor, reference: str,
+               body: LegalHoldChange) -> LegalHoldRead:
+    """Place or lift a legal hold: while held, the case is kept past its retention period.
+    Recorded on the case's timeline with its reason (needs case.manage)."""
+    case = service.get_case(session, actor=actor, reference=reference)
+    event = retention.set_legal_hold(session, actor=actor, case=case, hold=body.hold,
+                                     reason=body.reason)
+    return LegalHoldRead(reference=case.reference, legal_hold=case.legal_hold,
+                         version=case.version, event_seq=event.seq)

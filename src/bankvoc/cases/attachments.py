@@ -6,8 +6,10 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -106,6 +108,44 @@ def open_attachment(session: Session, *, actor: Actor, case: Case,
     if not path.is_file() or _sha256_of(path) != attachment.sha256:
         raise Invalid("the stored file is missing or fails its checksum", field="attachment")
     return attachment, path
+
+
+FileState = Literal["ok", "missing", "altered"]
+
+
+def check_file(attachment: Attachment) -> FileState:
+    """Whether the stored file of an attachment is there and still matches its checksum."""
+    path = storage_root() / attachment.storage_key
+    if not path.is_file():
+        return "missing"
+    return "ok" if _sha256_of(path) == attachment.sha256 else "altered"
+
+
+def remove_unreferenced_files(session: Session, *, digests: Iterable[str],
+                              grace_seconds: float = 3600.0) -> int:
+    """Delete the stored files of `digests` that no attachment refers to any more (run it after
+    the rows are gone for good, i.e. after the commit); returns how many were deleted.
+
+    Files are stored by content, so one file may serve several attachments: it goes only with
+    the last of them. A file written in the last `grace_seconds` is left alone: an upload of
+    the same content stores its file before its row is committed.
+    """
+    wanted = sorted(set(digests))
+    still_used: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        still_used.update(session.scalars(
+            select(Attachment.sha256).where(Attachment.sha256.in_(chunk)).distinct()))
+    removed = 0
+    for digest in wanted:
+        path = _path_for(digest)
+        if digest in still_used or not path.is_file():
+            continue
+        if time.time() - path.stat().st_mtime < grace_seconds:
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def _sha256_of(path: Path) -> str:

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bankvoc.cases.enums import CaseKind, CaseStatus, Channel, Severity
 from bankvoc.sla.enums import Origin
@@ -58,6 +58,8 @@ class CaseRead(BaseModel):
     decision_amount: Decimal | None
     decision_needs_approval: bool
     paused: bool
+    legal_hold: bool = Field(default=False, description="Kept past its retention period "
+                                                        "while true")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -127,3 +129,20 @@ class CorrectionCreate(BaseModel):
     field: str = Field(description="product or category")
     value: str = Field(min_length=1, max_length=100,
                        description="A taxonomy code or name, e.g. credit_card / 信用卡")
+
+
+class LegalHoldChange(BaseModel):
+    """Place or lift a legal hold: a held case is never purged, however old."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    hold: bool = Field(description="true places the hold, false lifts it")
+    reason: str = Field(min_length=1, max_length=1000,
+                        description="Why (a lawsuit, a regulator's inquiry, …); recorded")
+
+
+class LegalHoldRead(BaseModel):
+    reference: str
+    legal_hold: bool
+    version: int
+    event_seq: int = Field(description="The timeline event that records the change")

@@ -179,7 +179,7 @@ def to_read(case: Case) -> CaseRead:
         "reopen_count": case.reopen_count, "decision_type": case.decision_type,
         "decision_amount": case.decision_amount,
         "decision_needs_approval": case.decision_needs_approval,
-        "paused": case.paused_since is not None,
+        "paused": case.paused_since is not None, "legal_hold": case.legal_hold,
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
     return CaseRead.model_validate(data)

@@ -9,10 +9,12 @@ an unhappy or unsolved answer reopens and escalates the case, a happy one closes
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import CursorResult, and_, select, update
 from sqlalchemy.orm import Session
 
 from bankvoc.cases import service as cases_service
@@ -91,6 +93,17 @@ def callback_queue(session: Session, *, actor: Actor, status: str = PENDING,
     return [(callback, case) for callback, case in rows]
 
 
+def get_callback(session: Session, *, actor: Actor, callback_id: int) -> tuple[Callback, Case]:
+    """One callback of the actor's cases, with its case; anyone else's is as good as absent."""
+    actor.require("case.read")
+    found = session.execute(
+        select(Callback, Case).join(Case, Case.id == Callback.case_id)
+        .where(Callback.id == callback_id, cases_service.visible(actor))).first()
+    if found is None:
+        raise NotFound(f"no callback {callback_id}", field="callback")
+    return found[0], found[1]
+
+
 def record_result(session: Session, *, actor: Actor, callback_id: int,
                   result: CallbackResult, now: datetime | None = None) -> Callback:
     """Record a callback's answer and act on it: reopen and escalate when unhappy or unsolved,
@@ -144,6 +157,37 @@ def to_read(callback: Callback, case: Case) -> dict[str, object]:
             "csat": callback.csat, "nps": callback.nps, "solved": callback.solved,
             "comment": callback.comment_masked, "sentiment": callback.sentiment,
             "completed_at": callback.completed_at}
+
+
+def answers_of_case(session: Session, *, case_id: int
+                    ) -> tuple[list[Callback], list[SurveyResponse]]:
+    """A case's callbacks (every round, oldest first) and the survey answers tied to it, for
+    its dossier; the caller has checked that the actor may see the case."""
+    callbacks = list(session.scalars(select(Callback).where(Callback.case_id == case_id)
+                                     .order_by(Callback.round, Callback.id)))
+    surveys = list(session.scalars(select(SurveyResponse).where(
+        SurveyResponse.case_id == case_id).order_by(SurveyResponse.answered_at,
+                                                    SurveyResponse.id)))
+    return callbacks, surveys
+
+
+def forget_cases(session: Session, *, case_ids: Sequence[int]) -> int:
+    """The retention purge of cases whose keeping period is over: their callbacks' and
+    surveys' comments and the surveys' link to the customer go; the scores (CSAT, NPS,
+    solved) stay for the statistics. Returns how many rows were changed."""
+    if not case_ids:
+        return 0
+    ids = list(case_ids)
+    changed = 0
+    for stmt in (
+        update(Callback).where(Callback.case_id.in_(ids)).values(comment_masked=None),
+        update(SurveyResponse).where(SurveyResponse.case_id.in_(ids))
+        .values(comment_masked=None, customer_id=None),
+    ):
+        result = cast(CursorResult[Any], session.execute(
+            stmt.execution_options(synchronize_session=False)))
+        changed += result.rowcount
+    return changed
 
 
 # --- surveys -----------------------------------------------------------------------------------
