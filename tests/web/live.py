@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,13 @@ import pytest
 from sqlalchemy import Engine
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The marks of a module of browser tests: `pytestmark = BROWSER_TEST`.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's Chromium at /usr/bin/chromium "
+                              "(apt-get install chromium fonts-noto-cjk)"),
+]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -46,6 +54,37 @@ def serving(engine: Engine) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    references: dict[str, str]
+
+
+@contextmanager
+def seeded_server(database: Path, monkeypatch: pytest.MonkeyPatch,
+                  seed: Callable[[str], dict[str, str]]) -> Iterator[LiveServer]:
+    """A fresh SQLite database at `database`, migrated and filled by `seed` (which returns the
+    references the test needs), served in demo mode."""
+    from bankvoc.core import migrate
+    from bankvoc.core.db import build_engine
+    from bankvoc.core.settings import reset_settings
+
+    url = f"sqlite:///{database}"
+    migrate_engine = build_engine(url)
+    migrate.upgrade(migrate_engine)
+    migrate_engine.dispose()
+    references = seed(url)
+    monkeypatch.setenv("BANKVOC_DEMO", "1")
+    monkeypatch.setenv("BANKVOC_DATABASE_URL", url)
+    reset_settings()
+    engine = build_engine(url)
+    try:
+        with serving(engine) as base:
+            yield LiveServer(url=base, references=references)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -17,17 +17,12 @@ import pytest
 from bankvoc.core import migrate
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
-from tests.web.live import CHROMIUM, chromium, serving
+from tests.web.live import BROWSER_TEST, serving
 
 SCREENSHOT = Path("/tmp/bankvoc_cases.png")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs Debian's Chromium at /usr/bin/chromium "
-                              "(apt-get install chromium fonts-noto-cjk)"),
-]
+pytestmark = BROWSER_TEST
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
@@ -97,12 +92,6 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     with serving(engine) as base:
         yield LiveServer(url=base)
     engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_a_handler_browses_filters_pages_and_opens_a_case(live_server: LiveServer,

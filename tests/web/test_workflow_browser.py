@@ -14,10 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from bankvoc.core import migrate
 from bankvoc.core.db import build_engine, unit_of_work
-from bankvoc.core.settings import reset_settings
-from tests.web.live import CHROMIUM, chromium, serving
+from tests.web.live import BROWSER_TEST, LiveServer, seeded_server
 
 SCREENSHOT = Path("/tmp/bankvoc_inbox.png")
 CASE_SCREENSHOT = Path("/tmp/bankvoc_case.png")
@@ -26,12 +24,7 @@ REGULATOR_SCREENSHOT = Path("/tmp/bankvoc_regulator.png")
 CASE_TABLET_SCREENSHOT = Path("/tmp/bankvoc_case_tablet.png")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs Debian's Chromium at /usr/bin/chromium "
-                              "(apt-get install chromium fonts-noto-cjk)"),
-]
+pytestmark = BROWSER_TEST
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
@@ -104,33 +97,10 @@ def _seed(url: str) -> dict[str, str]:
     return references
 
 
-@dataclass
-class LiveServer:
-    url: str
-    references: dict[str, str]
-
-
 @pytest.fixture
 def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    url = f"sqlite:///{tmp_path / 'workflow.db'}"
-    migrate_engine = build_engine(url)
-    migrate.upgrade(migrate_engine)
-    migrate_engine.dispose()
-    references = _seed(url)
-
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    monkeypatch.setenv("BANKVOC_DATABASE_URL", url)
-    reset_settings()
-    engine = build_engine(url)
-    with serving(engine) as base:
-        yield LiveServer(url=base, references=references)
-    engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+    with seeded_server(tmp_path / "workflow.db", monkeypatch, _seed) as server:
+        yield server
 
 
 def _row(page: Any, reference: str) -> Any:

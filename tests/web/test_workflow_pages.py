@@ -679,6 +679,14 @@ class TestTimelineWords:
         assert summarise({"assignee": "bj", "how": "by load"}, lab, "assign") == (
             "Handler: bj; How: By workload")
 
+    def test_deadline_alarms_read_as_words(self) -> None:
+        line = summarise({"clock": "decision", "due_at": "2026-10-08T16:00:00+00:00",
+                          "to": "team_lead", "notified": ["bj_lead"], "level": 2,
+                          "superseded": ["a", "b"]}, self.labeller(), "sla_escalation")
+        assert "处理决定告知" in line
+        assert "通知对象：组长" in line
+        assert "一并处理的提醒数：2" in line
+
     def test_corrections_show_the_terms(self) -> None:
         line = summarise({"field": "product", "from": None, "to": "credit_card"},
                          self.labeller(), "corrected")
@@ -745,13 +753,11 @@ class TestRegulatorView:
 
 @pytest.mark.usefixtures("demo")
 class TestFrame:
-    def test_navigation_keeps_a_place_for_the_callback_queue(self, client: TestClient) -> None:
+    def test_navigation_leads_to_every_screen(self, client: TestClient) -> None:
         html = client.get("/cases").text
         assert 'href="/cases" aria-current="page"' in html
         assert 'href="/regulator"' in html
-        later = html.split('class="nav-later"', 1)[1].split("</ul>", 1)[0]
-        assert "回访队列" in later
-        assert "<a " not in later  # a place, not a page yet
+        assert '<a href="/callbacks">回访队列</a>' in html
 
     def test_demo_mode_posts_as_the_demo_administrator(self, client: TestClient,
                                                        team: World) -> None:

@@ -129,9 +129,7 @@ UI: dict[str, tuple[str, str]] = {
 WORKFLOW_UI: dict[str, tuple[str, str]] = {
     # Navigation
     "nav.regulator": ("监管转办", "Regulator transfers"),
-    "nav.later": ("后续环节", "Follow-up work"),
     "nav.callbacks": ("回访队列", "Callback queue"),
-    "nav.soon": ("（即将上线）", "(coming soon)"),
     # Common words
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
@@ -254,6 +252,22 @@ WORKFLOW_UI: dict[str, tuple[str, str]] = {
     "event.attachment_added": ("上传附件", "Attachment added"),
     "event.attachment_refused": ("附件被拒收", "Attachment refused"),
     "event.channel_note": ("渠道备注", "Channel note"),
+    "event.sla_warning": ("时限预警", "Deadline warning"),
+    "event.sla_escalation": ("超时升级", "Overdue escalation"),
+    "field.alarm_to": ("通知对象", "Told"),
+    "field.percent": ("时限已用(%)", "Time used (%)"),
+    "field.notified": ("已通知", "Notified"),
+    "field.unreachable": ("无联系方式", "No address on file"),
+    "field.superseded": ("一并处理的提醒数", "Earlier alarms included"),
+    "chain.handler": ("经办人", "Handler"),
+    "chain.team_lead": ("组长", "Team lead"),
+    "chain.branch_manager": ("机构负责人", "Branch manager"),
+    "chain.head_office_consumer_protection": ("总行消保部", "Head-office consumer protection"),
+    "sla_clock.decision": ("处理决定告知", "Decision told"),
+    "sla_clock.first_contact": ("首次联系客户", "First contact"),
+    "sla_clock.response": ("响应", "Response"),
+    "sla_clock.solution": ("解决方案", "Solution"),
+    "sla_clock.feedback": ("意见反馈答复", "Answer to feedback"),
     # Coded values in forms and on the timeline
     "note_kind.investigation": ("调查记录", "Investigation"),
     "note_kind.dispute_focus": ("争议焦点", "Dispute focus"),
@@ -410,6 +424,15 @@ WORKFLOW_UI: dict[str, tuple[str, str]] = {
     "input.extend.reason": ("延期原因（将告知客户）", "Why it needs longer (the customer is told)"),
     "input.pause.reason": ("中止原因", "Why the clock stops"),
     "input.withdraw.reason": ("撤诉说明", "Note on the withdrawal"),
+    "input.answer_regulator.via": ("回复方式", "Sent by"),
+    "input.answer_regulator.summary": ("回复监管的内容", "What the bank answered"),
+    "input.answer_regulator.reference": ("回复文号（可不填）", "Answer reference (optional)"),
+    "regulator_via.platform": ("监管投诉处理平台", "The regulator's case platform"),
+    "regulator_via.letter": ("公函", "Letter"),
+    "regulator_via.email": ("电子邮件", "E-mail"),
+    "regulator_via.fax": ("传真", "Fax"),
+    "regulator_via.phone": ("电话", "Phone"),
+    "event.answer_regulator": ("回复监管", "Regulator answered"),
     # Hints next to inputs and forms
     "hint.assign.user": ("不选则在处理机构内按工作量自动分派",
                          "Leave it to assign by workload within the handling org"),
@@ -428,6 +451,113 @@ WORKFLOW_UI: dict[str, tuple[str, str]] = {
                              "an ID number"),
 }
 UI.update(WORKFLOW_UI)
+
+# The callback queue (回访队列): after a decision is told, the customer is called back.
+CALLBACK_UI: dict[str, tuple[str, str]] = {
+    "callbacks.title": ("回访队列", "Callback queue"),
+    "callbacks.lead": (
+        "处理决定告知客户后进行回访：重大、紧急和监管转办工单逐一回访，其余按比例抽样。"
+        "客户不满意或问题未解决的，工单将重新处理并升级。",
+        "Customers are called back once told the decision: every major, urgent and regulator-"
+        "transferred case, and a sample of the rest. An unhappy or unsolved answer reopens the "
+        "case and escalates it."),
+    "callbacks.caption": ("回访列表，按回访时限排序，最早到期的在前",
+                          "Callbacks by due time, soonest first"),
+    "callbacks.empty": ("没有符合条件的回访。", "No callback matches these filters."),
+    "callbacks.capped": ("只显示按时限排在最前的 {n} 条。", "Only the first {n} by due time are "
+                         "shown."),
+    "callbacks.overdue_only": ("只看超时的（待回访已过时限，或晚于时限才完成）",
+                               "Overdue only (past due, or done after it)"),
+    "callbacks.open_case": ("查看工单 {reference}", "Open case {reference}"),
+    "callbacks.record": ("记录回访结果", "Record the result"),
+    "callbacks.record_for": ("记录工单 {reference} 的回访结果",
+                             "Record the callback result of case {reference}"),
+    "callbacks.submit": ("提交回访结果", "Save the result"),
+    "callbacks.fix": ("有 {n} 项需要修改：", "{n} to fix:"),
+    "callbacks.read_only": ("您的角色只能查看回访，不能记录结果。",
+                            "Your role may see callbacks but not record their results."),
+    "callbacks.reopened_tag": ("已重新处理", "Reopened"),
+    "callbacks.round_n": ("第 {n} 轮", "Round {n}"),
+    "callbacks.told_line": ("{via}告知 · {at}", "Told by {via} · {at}"),
+    "callbacks.result_line": ("满意度 {csat} · 推荐 {nps} · {solved}",
+                              "CSAT {csat} · NPS {nps} · {solved}"),
+    "callbacks.unreachable_line": ("未联系上客户", "Customer not reached"),
+    "callbacks.completed": ("记录于 {at}", "Recorded {at}"),
+    # Column headings and filter labels
+    "field.callback_status": ("回访状态", "Callback status"),
+    "field.callback_reason": ("回访原因", "Why called back"),
+    "field.callback_due": ("回访时限", "Call back by"),
+    "field.round": ("轮次", "Round"),
+    "field.case_status": ("工单状态", "Case status"),
+    "field.decision_told": ("告知的处理决定", "Decision told"),
+    "field.callback_result": ("回访结果", "Result"),
+    "field.overdue": ("只看超时的", "Overdue only"),
+    # Callback statuses
+    "callback_status.pending": ("待回访", "To call back"),
+    "callback_status.done": ("已回访", "Done"),
+    "callback_status.unreachable": ("联系不上", "Not reached"),
+    "callback_status.skipped": ("不回访（未抽中）", "Not called (not sampled)"),
+    # Why a callback was (not) scheduled
+    "callback_reason.severity": ("{severity}工单：逐一回访", "{severity} case: always called "
+                                 "back"),
+    "callback_reason.regulator": ("{origin}：逐一回访", "{origin}: always called back"),
+    "callback_reason.sample": ("抽样回访（抽样比例 {percent}%）", "In the {percent}% sample"),
+    "callback_reason.not_sampled": ("未抽中（抽样比例 {percent}%）",
+                                    "Not in the {percent}% sample"),
+    # The result form
+    "callback_input.reached": ("是否联系上客户", "Was the customer reached?"),
+    "callback_input.reached_yes": ("已联系上客户", "Reached"),
+    "callback_input.reached_no": ("联系不上（本次回访结束）", "Not reached (ends this callback)"),
+    "callback_input.csat": ("满意度（1–5）", "Satisfaction, CSAT (1–5)"),
+    "callback_input.nps": ("推荐意愿（0–10，可不填）", "Would recommend, NPS (0–10, optional)"),
+    "callback_input.solved": ("问题是否已解决", "Is the problem solved?"),
+    "callback_input.solved_yes": ("是，已解决", "Yes, solved"),
+    "callback_input.solved_no": ("否，未解决", "No, not solved"),
+    "callback_input.comment": ("客户意见（可不填）", "Customer's words (optional)"),
+    "callback_hint.csat": ("1 = 非常不满意，5 = 非常满意；2 分及以下视为不满意，工单将重新处理",
+                           "1 = very unhappy, 5 = very happy; 2 or less counts as unhappy and "
+                           "reopens the case"),
+    "callback_hint.comment": ("电话号码、证件号等个人信息保存时自动脱敏",
+                              "Phone and ID numbers are masked when saved"),
+    # What to fix in the result form
+    "callback_error.required": ("请填写：{low} 到 {high} 的整数",
+                                "give a whole number from {low} to {high}"),
+    "callback_error.range": ("“{value}”超出范围：请填 {low} 到 {high} 的整数",
+                             "“{value}” is out of range: give a whole number from {low} to "
+                             "{high}"),
+    "callback_error.integer": ("“{value}”不是整数：请填 {low} 到 {high} 的整数",
+                               "“{value}” is not a whole number: give one from {low} to {high}"),
+    "callback_error.solved": ("请选择问题是否已解决", "say whether the problem is solved"),
+    "callback_error.choice": ("请从选项中选择", "pick one of the choices"),
+    "callback_error.too_long": ("不能超过 {max} 个字", "must be at most {max} characters"),
+    "callback_error.unreachable": (
+        "选择“联系不上”时不记录评分、是否解决和意见：请清空这些内容，或改选“已联系上客户”",
+        "a customer not reached gives no scores, no answer and no words: clear them, or "
+        "choose “Reached”"),
+    "callback_error.done_already": ("这条回访已记录过（现为“{status}”），未重复记录",
+                                    "this callback was recorded already (it is “{status}”): "
+                                    "nothing was changed"),
+    "callback_error.refused": ("回访结果未能记录，工单未作改动", "the result was not recorded and "
+                               "the case was not changed"),
+    # After recording
+    "callback_done.closed": ("已记录工单 {reference} 的回访：客户满意，工单已办结。",
+                             "Callback of case {reference} recorded: the customer is satisfied "
+                             "and the case is closed."),
+    "callback_done.reopened": (
+        "已记录工单 {reference} 的回访：客户不满意或问题未解决，工单已重新处理并升级"
+        "（现为“{status}”，升级级别 {level}）。",
+        "Callback of case {reference} recorded: the customer is unhappy or the problem is "
+        "not solved, so the case is reopened and escalated (now “{status}”, escalation level "
+        "{level})."),
+    "callback_done.unreachable": ("已记录：工单 {reference} 的客户联系不上，本次回访结束，"
+                                  "工单保持“{status}”。",
+                                  "Recorded: the customer of case {reference} was not reached; "
+                                  "this callback ends and the case stays “{status}”."),
+    "callback_done.recorded": ("已记录工单 {reference} 的回访，工单现为“{status}”。",
+                               "Callback of case {reference} recorded; the case is now "
+                               "“{status}”."),
+}
+UI.update(CALLBACK_UI)
 
 register("ui", UI)
 

@@ -112,10 +112,17 @@ def countdown(*, status: str, due_at: datetime | None, received_at: datetime, pa
         return Countdown("none", lab("none"), due)
     if paused:
         return Countdown("paused", lab("due.paused"), due)
+    return running_countdown(due_at=due_at, started_at=received_at, now=now, lab=lab, due=due)
+
+
+def running_countdown(*, due_at: datetime, started_at: datetime, now: datetime, lab: Labeller,
+                      due: str) -> Countdown:
+    """A running clock from `started_at` to `due_at` (`due` in words): the share of the period
+    left picks the colour. The callback queue's clocks use it as the decision deadline does."""
     left = due_at - now
     if left <= timedelta(0):
         return Countdown("overdue", lab("due.overdue", span=_span(-left, lab)), due)
-    period = due_at - received_at
+    period = due_at - started_at
     share = left / period if period > timedelta(0) else 0.0
     level = "ok" if share > AMPLE_ABOVE else "warn" if share > URGENT_BELOW else "danger"
     return Countdown(level, lab(f"due.{level}", span=_span(left, lab)), due)
@@ -256,9 +263,12 @@ EVENT_FIELD_LABELS = {
     ("corrected", "from"): "old_value", ("corrected", "to"): "new_value",
     ("corrected", "field"): "corrected_field",
     ("propose", "amount"): "decision_amount", ("approve", "amount"): "decision_amount",
+    ("sla_warning", "to"): "alarm_to", ("sla_escalation", "to"): "alarm_to",
 }
 EVENT_VALUE_NAMESPACES = {
     ("note", "kind"): "note_kind", ("pause", "reason"): "pause_reason",
+    ("sla_warning", "to"): "chain", ("sla_escalation", "to"): "chain",
+    ("sla_warning", "clock"): "sla_clock", ("sla_escalation", "clock"): "sla_clock",
 }
 VALUE_NAMESPACES = {"decision": "decision", "told_via": "via", "via": "via", "how": "how",
                     "from": "status", "to": "status", "origin": "origin"}
@@ -275,6 +285,8 @@ def _summary_value(key: str, value: Any, lab: Labeller, event: str = "",
         return lab.term(field, str(value)) if field in ("product", "category") else str(value)
     if event == "corrected" and key == "field" and isinstance(value, str):
         return lab(f"field.{value}")
+    if key == "superseded" and isinstance(value, list):
+        return str(len(value))
     if isinstance(value, bool):
         return lab("yes") if value else lab("no")
     if key in VALUE_NAMESPACES and isinstance(value, str):

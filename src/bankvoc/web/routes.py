@@ -1,5 +1,6 @@
-"""Server-rendered pages: the inbox (case list), the case page with its workflow forms, and the
-regulator-transfer view. Routes only call `pages`/`workflow_pages`.
+"""Server-rendered pages: the inbox (case list), the case page with its workflow forms, the
+regulator-transfer view and the callback queue. Routes only call `pages`/`workflow_pages`/
+`callback_pages`.
 
 The forms post back here and the answers are pages again: a step taken redirects (303) to the
 case page, a refused one shows the page again with the problem next to its form. They accept
@@ -16,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from bankvoc.api.deps import DbSession
-from bankvoc.web import pages, workflow_pages
+from bankvoc.web import callback_pages, pages, workflow_pages
 from bankvoc.web.forms import FilterForm
 from bankvoc.web.rendering import (
     STATIC_DIR,
@@ -135,6 +136,42 @@ def take_step(request: Request, reference: str, action: str, session: DbSession,
                            root=_root(request), attempt=attempt)
     return render(request, "case.html", {"page": page, "nav": "cases"}, lab=lab, who=who,
                   status=attempt.problem.status, page_url=case_url)
+
+
+def _callbacks_url(request: Request, query: str) -> str:
+    return f"{_root(request)}/callbacks" + (f"?{query}" if query else "")
+
+
+@router.get("/callbacks")
+def callback_queue(request: Request, session: DbSession, who: CurrentViewer,
+                   lab: Lab) -> Response:
+    """The callback queue: the callbacks of the viewer's cases by due time, with a form on each
+    pending one; `?recorded=<id>` says what recording that callback did to its case."""
+    view = callback_pages.queue(session, actor=who.actor, params=request.query_params, lab=lab,
+                                root=_root(request))
+    return render(request, "callbacks.html", {"view": view, "nav": "callbacks"}, lab=lab,
+                  who=who, status=view.status_code)
+
+
+@router.post("/callbacks/{callback_id}/result")
+def record_callback(request: Request, callback_id: str, session: DbSession,
+                    who: CurrentViewer, lab: Lab, posted: PostedForm) -> Response:
+    """Record what the customer said (through the surveys service, which closes the case or
+    reopens and escalates it). Recorded: 303 to the queue as it was, which says what happened.
+    Refused: the queue again with the problems next to the callback's form (422, or 409 when
+    recorded already). A callback the viewer may not see is a 404 page. (CSRF protection comes
+    with sessions and log-in.)"""
+    ident, attempt = callback_pages.record(session, actor=who.actor, callback_id=callback_id,
+                                           posted=posted, lab=lab)
+    back = callback_pages.normal_query(dict(parse_qsl(posted.get("back"))))
+    if attempt is None:
+        query = "&".join(q for q in (back, urlencode({"recorded": ident})) if q)
+        return RedirectResponse(f"{_callbacks_url(request, query)}#callback-done",
+                                status_code=303)
+    view = callback_pages.queue(session, actor=who.actor, params=dict(parse_qsl(back)),
+                                lab=lab, root=_root(request), attempt=attempt)
+    return render(request, "callbacks.html", {"view": view, "nav": "callbacks"}, lab=lab,
+                  who=who, status=view.status_code, page_url=_callbacks_url(request, back))
 
 
 def install(app: FastAPI) -> None:

@@ -48,6 +48,7 @@ def _literal(model: type[BaseModel], name: str) -> tuple[str, ...]:
 VIA = tuple(str(v) for v in get_args(schemas.Via))
 NOTE_KINDS = _literal(schemas.Note, "kind")
 PAUSE_REASONS = _literal(schemas.Pause, "reason")
+REGULATOR_VIA = _literal(schemas.AnswerRegulator, "via")
 DECISIONS = tuple(d.value for d in DecisionType)
 
 
@@ -93,6 +94,9 @@ FORMS: dict[Action, tuple[Input, ...]] = {
     Action.resume: (),
     Action.merge: (Input("into", "text", True, max_length=24),),
     Action.withdraw: (Input("arrived_on", "date"), _reason(required=False)),
+    Action.answer_regulator: (Input("via", "select", True, REGULATOR_VIA, "regulator_via"),
+                              Input("summary", "textarea", True, max_length=5000),
+                              Input("reference", "text", max_length=64)),
 }
 assert set(FORMS) == set(Action), "every action needs its form"
 
