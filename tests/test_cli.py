@@ -55,6 +55,18 @@ class TestUsersCreate:
         assert "unknown role 'boss'" in result.stderr
         assert "Traceback" not in result.output
 
+    def test_contact_sets_where_deadline_alarms_go(self, database: str) -> None:
+        runner.invoke(app, ["users", "create", "--org", "HQ", "--role", "team_lead",
+                            "--name", "han.mei", "--email", "han.mei@bank.example"])
+        result = runner.invoke(app, ["users", "contact", "--name", "han.mei", "--mobile",
+                                     "13900001111", "--json"])
+        assert result.exit_code == 0, result.output
+        assert last_json(result.stdout) == {"user": "han.mei", "email": "han.mei@bank.example",
+                                            "mobile": "13900001111"}
+        bad = runner.invoke(app, ["users", "contact", "--name", "han.mei", "--email", "x"])
+        assert bad.exit_code == 2
+        assert "e-mail" in bad.stderr
+
 
 class TestImport:
     def _file(self, tmp_path: Path) -> Path:

@@ -38,6 +38,27 @@ class TestCreateUser:
                                 roles=["boss"])
         assert info.value.field == "role"
 
+    def test_a_user_may_have_a_work_e_mail_and_mobile_for_deadline_alarms(
+        self, world: World
+    ) -> None:
+        org = service.get_org_by_code(world.session, code="BJ")
+        user = service.create_user(world.session, username="lead", display_name="lead",
+                                   org=org, roles=["team_lead"], email=" lead@bank.example ",
+                                   mobile="+86 139-0000-1111")
+        assert (user.email, user.mobile) == ("lead@bank.example", "13900001111")
+        service.set_contact(user, email="", mobile=None)
+        assert (user.email, user.mobile) == (None, "13900001111")
+
+    @pytest.mark.parametrize(("email", "mobile", "field"), [
+        ("not-an-address", None, "email"), (None, "0755-1234567", "mobile")])
+    def test_a_bad_contact_is_refused_naming_the_field(
+        self, world: World, email: str | None, mobile: str | None, field: str
+    ) -> None:
+        user = service.get_user(world.session, username="bj_handler")
+        with pytest.raises(Invalid) as info:
+            service.set_contact(user, email=email, mobile=mobile)
+        assert info.value.field == field
+
 
 class TestAuthenticate:
     def test_a_token_identifies_its_user_and_scope(self, world: World) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -104,6 +105,11 @@ class Case(Base):
     decision_approved_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Deadline alarms (cases/workflow/alarms): the planned warnings and escalations of the
+    # case's clocks, and the instant the next is due; the SLA sweep claims cases by it. A new
+    # open case comes with `sla_next_at` = receipt and no plan: the sweep plans it.
+    sla_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sla_next_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own contract
 
@@ -114,6 +120,10 @@ class Case(Base):
     assignee: Mapped[User | None] = relationship(lazy="selectin", foreign_keys=[assignee_id])
     first_responder: Mapped[User | None] = relationship(lazy="selectin",
                                                         foreign_keys=[first_responder_id])
+
+
+# The case table as Core sees it, for the statements that bypass the ORM's version counter.
+CASE_TABLE = cast(Table, Case.__table__)
 
 
 class CaseEvent(Base):

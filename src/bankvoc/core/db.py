@@ -6,7 +6,7 @@ own the transaction: they commit on success and roll back on any error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -124,14 +124,16 @@ def is_write_conflict(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
-def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]], *,
+                skip_taken: Sequence[str] = ()) -> None:
     """Insert many rows in one driver-level executemany; the hot path of bulk intake.
 
     The statement is compiled once and each column's own bind processor (its dialect type's
     public `bind_processor`) converts the values column by column, which skips SQLAlchemy's
     per-row parameter assembly and the ORM's bookkeeping. Every row must give the same keys;
     a column they leave out takes its scalar default, or NULL when it has none (see
-    `bulk_insert_ids` for the new ids).
+    `bulk_insert_ids` for the new ids). With `skip_taken` (the columns of a unique key), a row
+    whose key is taken already is left out (ON CONFLICT DO NOTHING), as in `insert_new`.
     """
     if not rows:
         return
@@ -141,7 +143,11 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     keys = list(rows[0])
     defaults = _omitted_defaults(table, keys)
     keys += list(defaults)
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    statement: Any = table.insert()
+    if skip_taken:
+        insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
+        statement = insert(table).on_conflict_do_nothing(index_elements=list(skip_taken))
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
     columns = {key: _processed_column(table.c[key].type, dialect,
                                       [defaults[key]] * len(rows) if key in defaults
                                       else [row[key] for row in rows])

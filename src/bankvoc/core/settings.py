@@ -15,6 +15,8 @@ from bankvoc.core.errors import ConfigurationError
 # Well-known values used only by the demo; anything else refuses to start with them.
 DEMO_SECRET_KEY = "demo-secret-key-not-for-production-use-0000"
 DEMO_PII_KEY = "k1:ZGVtby1waWkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+# Complaint records are kept at least 3 years after closure (PBoC 2020 No. 5 art. 44).
+MIN_RETENTION_YEARS = 3
 
 
 class Settings(BaseSettings):
@@ -83,6 +85,8 @@ class Settings(BaseSettings):
     # ("bank.example,kf.bank.example"; none accepted while unset) and its message size limit.
     inbound_mail_domains: str = ""
     inbound_mail_max_bytes: int = Field(default=80 * 1024 * 1024, ge=1024)
+    # A sender with more mails than this within an hour is held for review, not registered.
+    inbound_mail_max_per_hour: int = Field(default=20, ge=1)
     # The mailbox `bankvoc channels imap` polls.
     imap_host: str | None = None
     imap_port: int = Field(default=993, ge=1, le=65535)
@@ -91,6 +95,11 @@ class Settings(BaseSettings):
     imap_password: str | None = None
     imap_mailbox: str = "INBOX"
     imap_poll_seconds: float = Field(default=60.0, gt=0)
+    # Retention (bankvoc.cases.retention): a finished case is kept at least this many years
+    # after its closure (PBoC 2020 No. 5 art. 44: 3 years at least), then anonymised unless it
+    # is under legal hold; the purge works through the due cases this many at a time.
+    retention_years: int = 3
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @field_validator("timezone")
     @classmethod
@@ -99,6 +108,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except Exception as exc:  # zoneinfo raises several types for bad names
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("retention_years")
+    @classmethod
+    def _statutory_minimum(cls, value: int) -> int:
+        if value < MIN_RETENTION_YEARS:
+            raise ValueError(
+                f"retention_years (BANKVOC_RETENTION_YEARS) must be at least "
+                f"{MIN_RETENTION_YEARS}: complaint records are kept {MIN_RETENTION_YEARS} years "
+                f"after closure (PBoC 2020 No. 5 art. 44); got {value}")
         return value
 
     @property

@@ -109,7 +109,9 @@ def ensure_users(session: Session, *, secret_key: str) -> tuple[dict[str, str], 
             users[spec.username] = org_service.create_user(
                 session, username=spec.username, display_name=spec.display_name,
                 org=org_service.get_org_by_code(session, code=spec.org),
-                roles=[r.value for r in spec.roles])
+                roles=[r.value for r in spec.roles],
+                # Deadline alarms reach them through the demo's file adapter.
+                email=f"{spec.username}@demo.bankvoc.example")
             created += 1
     tokens = {name: demo_token(secret_key, name) for name in names}
     for name, token in tokens.items():

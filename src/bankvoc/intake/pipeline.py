@@ -132,6 +132,8 @@ def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]
         "text_hash": d.text_hash, "similar_key": d.similar_key, "language": d.language,
         "amount": d.amount, "currency": "CNY",
         "received_at": d.received_at, "due_at": d.due_at, "source_system": d.source_system,
+        # A case with a deadline is planned by the SLA sweep (cases/workflow/alarms) first.
+        "sla_next_at": d.received_at if d.due_at is not None else None,
         "source_id": d.source_id, "merged_count": merged_count,
         "annotations": annotations,
         "needs_review": review.needs_review(annotations, ctx.settings.review_confidence),

@@ -39,12 +39,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core.db import session_factory, transaction
+from bankvoc.core.db import bulk_insert, session_factory, transaction
 from bankvoc.core.errors import BankvocError, ConfigurationError, Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
@@ -112,6 +112,20 @@ def normalise_address(channel: str, address: str) -> str:
     return address
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification to queue: a template rendered for a recipient (see `enqueue`)."""
+
+    template: str
+    channel: str
+    recipient: Recipient
+    language: str
+    context: Mapping[str, Any]
+    case_id: int | None = None
+    dedupe_key: str | None = None
+    not_before: datetime | None = None
+
+
 def enqueue(
     session: Session,
     *,
@@ -133,33 +147,8 @@ def enqueue(
     `UnknownTemplate`, `TemplateError` (a context variable missing) or `Invalid` (a bad
     channel, language, recipient or key) before anything is written.
     """
-    channel = _choice(Channel, channel, "channel")
-    language = _choice(Language, language, "language")
-    templates = current_templates()
-    info = templates.info(template)
-    wanted = RecipientKind.customer if info.audience == "customer" else RecipientKind.user
-    if recipient.kind != wanted:
-        raise Invalid(f"template {template!r} is for {info.audience}, not a {recipient.kind}",
-                      field="recipient")
-    if recipient.ref is not None and len(recipient.ref) > 64:
-        raise Invalid("a recipient reference has at most 64 characters", field="recipient")
-    if dedupe_key is not None and not 0 < len(dedupe_key) <= 200:
-        raise Invalid("a dedupe key has 1 to 200 characters", field="dedupe_key")
-    address = normalise_address(channel, recipient.address)
-    rendered = templates.render(template, language=language, context=context)
-    now = now or utcnow()
-    values: dict[str, Any] = {
-        "case_id": case_id, "recipient_kind": recipient.kind, "recipient_ref": recipient.ref,
-        "recipient_enc": customer_service.current_keyring().encrypt(address,
-                                                                    field=RECIPIENT_FIELD),
-        "recipient_masked": mask_address(channel, address), "channel": channel,
-        "template": template, "template_version": rendered.version, "language": language,
-        "subject": rendered.subject[:300], "body": rendered.body,
-        "status": Status.pending, "attempts": 0,
-        "next_attempt_at": max(now, not_before) if not_before else now,
-        "dedupe_key": dedupe_key, "delivery_id": uuid.uuid4().hex,
-        "created_at": now, "updated_at": now,
-    }
+    values = _row(Outgoing(template, channel, recipient, language, context, case_id,
+                           dedupe_key, not_before), now or utcnow())
     dialect = session.get_bind().dialect.name
     if dedupe_key is None:
         stmt: Any = insert(Notification)
@@ -173,6 +162,51 @@ def enqueue(
     if row is None:
         log.info("notification %s already enqueued; not again", dedupe_key)
     return cast(Notification | None, row)
+
+
+def enqueue_many(session: Session, items: Sequence[Outgoing], *,
+                 now: datetime | None = None) -> None:
+    """`enqueue` for many notifications, each with its dedupe key, in one executemany; a key
+    queued before is left out. Everything is checked and rendered before anything is written."""
+    if any(item.dedupe_key is None for item in items):
+        raise Invalid("every notification queued together needs a dedupe key",
+                      field="dedupe_key")
+    moment = now or utcnow()
+    bulk_insert(session, Notification, [_row(item, moment) for item in items],
+                skip_taken=["dedupe_key"])
+
+
+def _row(item: Outgoing, now: datetime) -> dict[str, Any]:
+    """The outbox row of `item`, rendered and with its address encrypted."""
+    channel = _choice(Channel, item.channel, "channel")
+    language = _choice(Language, item.language, "language")
+    recipient, dedupe_key = item.recipient, item.dedupe_key
+    templates = current_templates()
+    info = templates.info(item.template)
+    wanted = RecipientKind.customer if info.audience == "customer" else RecipientKind.user
+    if recipient.kind != wanted:
+        raise Invalid(f"template {item.template!r} is for {info.audience}, not a "
+                      f"{recipient.kind}", field="recipient")
+    if recipient.ref is not None and len(recipient.ref) > 64:
+        raise Invalid("a recipient reference has at most 64 characters", field="recipient")
+    if dedupe_key is not None and not 0 < len(dedupe_key) <= 200:
+        raise Invalid("a dedupe key has 1 to 200 characters", field="dedupe_key")
+    address = normalise_address(channel, recipient.address)
+    rendered = templates.render(item.template, language=language, context=item.context)
+    not_before = item.not_before
+    return {
+        "case_id": item.case_id, "recipient_kind": recipient.kind,
+        "recipient_ref": recipient.ref,
+        "recipient_enc": customer_service.current_keyring().encrypt(address,
+                                                                    field=RECIPIENT_FIELD),
+        "recipient_masked": mask_address(channel, address), "channel": channel,
+        "template": item.template, "template_version": rendered.version, "language": language,
+        "subject": rendered.subject[:300], "body": rendered.body,
+        "status": Status.pending, "attempts": 0,
+        "next_attempt_at": max(now, not_before) if not_before else now,
+        "dedupe_key": dedupe_key, "delivery_id": uuid.uuid4().hex,
+        "created_at": now, "updated_at": now,
+    }
 
 
 # --- dispatch ------------------------------------------------------------------------------------
@@ -463,5 +497,16 @@ def requeue(session: Session, *, ids: Sequence[int], now: datetime | None = None
         .where(Notification.id.in_(list(ids)),
                Notification.status.in_((Status.dead, Status.failed)))
         .values(status=Status.pending, attempts=0, next_attempt_at=now or utcnow())
+        .execution_options(synchronize_session=False)))
+    return result.rowcount
+
+
+def forget_cases(session: Session, *, case_ids: Sequence[int]) -> int:
+    """Delete every notification of these cases (their addresses are personal data): the
+    retention purge of cases whose keeping period is over. Returns how many went."""
+    if not case_ids:
+        return 0
+    result = cast(CursorResult[Any], session.execute(
+        delete(Notification).where(Notification.case_id.in_(list(case_ids)))
         .execution_options(synchronize_session=False)))
     return result.rowcount

@@ -36,6 +36,9 @@ class User(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("org.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where the staff member gets deadline warnings and escalations (work addresses).
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Org] = relationship(lazy="joined")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -144,14 +145,35 @@ def create_user(
     display_name: str,
     org: Org,
     roles: list[str],
+    email: str | None = None,
+    mobile: str | None = None,
 ) -> User:
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", field="name")
     user = User(username=username, display_name=display_name, org_id=org.id,
                 roles=parse_roles(roles), org=org)
+    set_contact(user, email=email, mobile=mobile)
     session.add(user)
     session.flush()
     return user
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MOBILE = re.compile(r"^(?:\+?86)?1\d{10}$")
+
+
+def set_contact(user: User, *, email: str | None, mobile: str | None) -> None:
+    """Where the user is told of deadline warnings and escalations; an empty value clears it."""
+    if email is not None:
+        email = email.strip()
+        if email and (len(email) > 254 or not _EMAIL.match(email)):
+            raise Invalid(f"{email!r} is not an e-mail address", field="email")
+        user.email = email or None
+    if mobile is not None:
+        digits = re.sub(r"[\s-]", "", mobile)
+        if digits and not _MOBILE.match(digits):
+            raise Invalid(f"{mobile!r} is not a mainland mobile number", field="mobile")
+        user.mobile = digits[-11:] if digits else None
 
 
 def get_user(session: Session, *, username: str) -> User:

@@ -215,6 +215,25 @@ class TargetClock(_Model):
         return self.en if lang == "en" else self.zh
 
 
+EscalationTarget = Literal["handler", "team_lead", "branch_manager",
+                           "head_office_consumer_protection"]
+
+
+class EscalationStep(_Model):
+    """One level of the escalation chain: who is told, how long after the breach."""
+
+    to: EscalationTarget
+    after_hours: float = Field(ge=0)
+
+
+DEFAULT_ESCALATION = [
+    EscalationStep(to="handler", after_hours=0),
+    EscalationStep(to="team_lead", after_hours=24),
+    EscalationStep(to="branch_manager", after_hours=72),
+    EscalationStep(to="head_office_consumer_protection", after_hours=120),
+]
+
+
 class Policy(_Model):
     version: str = Field(min_length=1)
     effective_from: dt.date | None = None
@@ -223,6 +242,8 @@ class Policy(_Model):
     pause_reasons: list[Name] = []
     statutory: dict[Name, StatutoryClock] = {}
     targets: dict[Name, TargetClock] = {}
+    # On breach (level 1, at the due instant) and every step after it, in order.
+    escalation: list[EscalationStep] = Field(default=DEFAULT_ESCALATION, min_length=1)
 
     @field_validator("warn_at")
     @classmethod
@@ -237,6 +258,11 @@ class Policy(_Model):
         return self
 
     def _problems(self) -> Iterator[Problem]:
+        for i, (before, later) in enumerate(pairwise(self.escalation), start=1):
+            if later.after_hours < before.after_hours:
+                yield Problem(("escalation", i, "after_hours"),
+                              f"{later.after_hours} hours comes before level {i}'s "
+                              f"{before.after_hours}: the chain goes up in time")
         for name in self.targets:
             if name in self.statutory:
                 yield Problem(("targets", name), f"clock {name!r} is already a statutory clock; "

@@ -26,20 +26,6 @@ STEP = schemas.STEP_ADAPTER
 NOW = datetime(2026, 9, 23, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def bank(world: World) -> World:
-    """The test world plus a Beijing team lead, a branch manager and head-office 消保."""
-    s = world.session
-    bj = org_service.get_org_by_code(s, code="BJ")
-    hq = org_service.get_org_by_code(s, code="HQ")
-    for name, org, roles in (("bj_lead", bj, ["team_lead"]), ("bj_manager", bj,
-                             ["branch_manager"]), ("hq_cpo", hq, ["cpo"]),
-                             ("bj_handler2", bj, ["handler"])):
-        org_service.create_user(s, username=name, display_name=name, org=org, roles=roles)
-    s.flush()
-    return world
-
-
 def register(world: World, user: str = "bj_handler", **fields: Any) -> Case:
     data = CaseCreate.model_validate({"text": "信用卡年费被多扣了200元", "customer_phone":
                                       "13812345678", "received_at": "2026-09-22 15:30",
@@ -92,6 +78,55 @@ class TestTheLoop:
         before = case.version
         step(bank, case, "bj_handler", action="accept")
         assert case.version == before + 1
+
+
+class TestTimelineTexts:
+    def test_personal_data_typed_into_a_step_is_masked_on_the_timeline(
+        self, bank: World
+    ) -> None:
+        case = register(bank)
+        step(bank, case, "bj_handler", action="accept")
+        step(bank, case, "bj_handler", action="tell", via="phone",
+             summary="已致电13812345678告知进展，客户身份证110101199003071233")
+        told: dict[str, Any] = bank.session.scalars(select(CaseEvent.data).where(
+            CaseEvent.case_id == case.id, CaseEvent.type == "tell")).one()
+        assert "13812345678" not in told["summary"]
+        assert "110101199003071233" not in told["summary"]
+        assert "告知进展" in told["summary"]
+
+
+def resolved(world: World, case: Case) -> Case:
+    """`case` taken from receipt to the decision told."""
+    for by, payload in (("bj_handler", {"action": "accept"}),
+                        ("bj_lead", {"action": "assign", "user": "bj_handler"}),
+                        ("bj_handler", {"action": "investigate"}),
+                        ("bj_handler", {"action": "propose", "decision": "explanation",
+                                        "basis": "合同条款"}),
+                        ("bj_handler", {"action": "resolve", "told_via": "phone",
+                                        "summary": "已解释"})):
+        step(world, case, by, **payload)
+    return case
+
+
+class TestRegulatorTransfers:
+    def test_the_answer_back_to_the_regulator_is_recorded_with_its_reference(
+        self, bank: World
+    ) -> None:
+        case = register(bank, origin="12378", origin_reference="12378-2026-000123")
+        resolved(bank, case)
+        step(bank, case, "bj_handler", action="answer_regulator", via="platform",
+             summary="已于9月25日电话告知客户处理结果", reference="HF-2026-77")
+        answer: dict[str, Any] = bank.session.scalars(select(CaseEvent.data).where(
+            CaseEvent.case_id == case.id, CaseEvent.type == "answer_regulator")).one()
+        assert (answer["origin"], answer["origin_reference"], answer["via"],
+                answer["reference"]) == ("12378", "12378-2026-000123", "platform", "HF-2026-77")
+
+    def test_a_case_from_the_customer_has_no_regulator_to_answer(self, bank: World) -> None:
+        case = register(bank)
+        resolved(bank, case)
+        with pytest.raises(IllegalTransition, match="not from a regulator"):
+            step(bank, case, "bj_handler", action="answer_regulator", via="letter",
+                 summary="无")
 
 
 class TestRefusals:
@@ -401,6 +436,17 @@ class TestTellingTheCustomer:
         assert note.recipient_masked == "138****5678"
         assert case.reference in note.body
         assert "13812345678" not in note.body
+
+    def test_a_customer_known_only_by_e_mail_is_told_by_e_mail(self, bank: World) -> None:
+        from bankvoc.notify.models import Notification
+
+        case = register(bank, customer_phone=None, customer_email="Li.Lei@Example.com",
+                        source_id="mailonly")
+        step(bank, case, "bj_handler", action="accept")
+        note = bank.session.scalar(select(Notification).where(Notification.case_id == case.id))
+        assert note is not None
+        assert (note.template, note.channel) == ("accepted", "email")
+        assert "li.lei@example.com" not in note.recipient_masked.lower()
 
     def test_a_case_without_a_phone_queues_nothing(self, bank: World) -> None:
         case = register(bank, customer_phone=None, source_id="nophone")

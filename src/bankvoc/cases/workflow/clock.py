@@ -9,7 +9,8 @@ clock is recorded, the clocks are computed with it included: a step the policy d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,33 +19,62 @@ from bankvoc.cases.models import Case, CaseEvent
 from bankvoc.orgs.models import Org, User
 from bankvoc.sla import clocks as sla
 from bankvoc.sla import service as sla_service
-from bankvoc.sla.policy import DECISION
+from bankvoc.sla.policy import DECISION, load_policy
 
-# Timeline events that shape a clock.
-CLOCK_STEPS = ("extend", "pause", "resume", "withdraw", "resolve")
+# Timeline steps that shape a clock, and the clocks each step meets (a clock the policy does not
+# have is left out): accepting is the response and a first contact (the customer is told), any
+# communication is a contact, a proposal is the solution, the decision told meets them all.
+MEETS: dict[str, tuple[str, ...]] = {
+    "accept": ("first_contact", "response"),
+    "tell": ("first_contact",),
+    "propose": ("solution",),
+    "resolve": (DECISION, "solution", "feedback", "first_contact", "response"),
+}
+CLOCK_STEPS = ("extend", "pause", "resume", "withdraw", *MEETS)
+
+EventRow = tuple[str, dt.datetime, dict[str, Any]]
 
 
 def timeline_events(session: Session, case: Case) -> list[sla.ClockEvent]:
     """The clock events recorded on the case's timeline, oldest first."""
+    return timelines(session, {case.id: case.withdrawn_at})[case.id]
+
+
+def timelines(session: Session, cases: Mapping[int, dt.datetime | None]
+              ) -> dict[int, list[sla.ClockEvent]]:
+    """The clock events of many cases (case id → its withdrawal, if any), in one query per
+    500 cases."""
+    rows: dict[int, list[EventRow]] = {case_id: [] for case_id in cases}
+    ids = list(cases)
+    for start in range(0, len(ids), 500):
+        for row in session.execute(
+                select(CaseEvent.case_id, CaseEvent.type, CaseEvent.at, CaseEvent.data)
+                .where(CaseEvent.case_id.in_(ids[start:start + 500]),
+                       CaseEvent.type.in_(CLOCK_STEPS))
+                .order_by(CaseEvent.case_id, CaseEvent.seq)):
+            rows[row.case_id].append((row.type, row.at, row.data))
+    return {case_id: clock_events(found, cases[case_id]) for case_id, found in rows.items()}
+
+
+def clock_events(rows: Sequence[EventRow], withdrawn_at: dt.datetime | None
+                 ) -> list[sla.ClockEvent]:
+    policy = load_policy()
+    clocks = {*policy.statutory, *policy.targets}
     found: list[sla.ClockEvent] = []
-    for event in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                    CaseEvent.type.in_(CLOCK_STEPS))
-            .order_by(CaseEvent.seq)):
-        data, at = event.data, event.at
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=dt.UTC)
-        if event.type == "extend":
+    for type_, moment, data in rows:
+        at = _aware(moment)
+        if type_ == "extend":
             found.append(sla.ExtensionGranted(at=at, days=int(data["days"]),
                                               approver=data.get("approver_title")))
-        elif event.type == "pause":
+        elif type_ == "pause":
             found.append(sla.PauseStarted(at=at, reason=str(data["reason"])))
-        elif event.type == "resume":
+        elif type_ == "resume":
             found.append(sla.PauseEnded(at=at))
-        elif event.type == "withdraw" and case.withdrawn_at is not None:
-            found.append(sla.Withdrawn(at=_aware(case.withdrawn_at)))
-        elif event.type == "resolve":
-            found.append(sla.ClockMet(at=at, clock=DECISION))
+        elif type_ == "withdraw" and withdrawn_at is not None:
+            found.append(sla.Withdrawn(at=_aware(withdrawn_at)))
+        else:
+            found.extend(sla.ClockMet(at=at, clock=name)
+                         for name in MEETS.get(type_, ()) if name in clocks)
     return found
 
 

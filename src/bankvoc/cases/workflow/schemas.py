@@ -171,10 +171,22 @@ class Withdraw(_Step):
     reason: str = Field(default="", max_length=1000)
 
 
+class AnswerRegulator(_Step):
+    """The bank's answer back to the regulator that transferred the case (NFRA, PBoC, 12378,
+    12345), once the customer has been told the decision."""
+
+    action: Literal["answer_regulator"]
+    via: Literal["platform", "letter", "email", "fax", "phone"] = Field(
+        description="How it was sent: the regulator's case platform, a letter, ...")
+    summary: Text = Field(description="What the bank answered")
+    reference: str | None = Field(default=None, max_length=64,
+                                  description="The answer's reference, if the regulator gave one")
+
+
 Step = Annotated[
     Accept | Refuse | Assign | Investigate | Note | Propose | Approve | Resolve | Tell
     | CustomerAnswer | Close | Archive | Reopen | Transfer | AddCohandler | AddComplainant
-    | Escalate | Extend | Pause | Resume | Merge | Withdraw,
+    | Escalate | Extend | Pause | Resume | Merge | Withdraw | AnswerRegulator,
     Field(discriminator="action"),
 ]
 

@@ -15,11 +15,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from bankvoc.cases import retention
 from bankvoc.cases import service as cases_service
 from bankvoc.cases.enums import OPEN_STATUSES
 from bankvoc.cases.events import append_event
 from bankvoc.cases.models import Case
-from bankvoc.cases.workflow import clock, schemas, telling
+from bankvoc.cases.workflow import alarms, clock, schemas, telling
 from bankvoc.cases.workflow.config import load_config
 from bankvoc.cases.workflow.models import CaseComplainant, CaseParty
 from bankvoc.cases.workflow.table import Action, actions_in, rule_for
@@ -28,6 +29,7 @@ from bankvoc.core.errors import BankvocError, Conflict, Forbidden, Invalid, NotF
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers import service as customer_service
+from bankvoc.nlp import pii
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org, User
 from bankvoc.orgs.service import Actor
@@ -72,6 +74,9 @@ def apply(session: Session, *, actor: Actor, case: Case, step: schemas.Step,
         raise StaleCase(f"case {case.reference} has changed since you loaded it (you saw "
                         f"version {step.version}, it is now {case.version}): reload it and "
                         "try again", field="version")
+    if retention.is_anonymised(case):
+        raise IllegalTransition(f"case {case.reference} was anonymised at the end of its keeping "
+                                "period: no step can be taken on it", field="action")
     rule = rule_for(case.status, action)
     if rule is None:
         possible = ", ".join(actions_in(case.status)) or "none"
@@ -92,13 +97,24 @@ def apply(session: Session, *, actor: Actor, case: Case, step: schemas.Step,
                         "reload it and try again", field="version") from None
     # Steps set foreign keys; the related rows are read again when next asked for.
     session.expire(case, ["assignee", "handling_org", "first_responder"])
-    event_data = {k: v for k, v in data.items() if v is not None}
+    event_data = {k: _masked(k, v) for k, v in data.items() if v is not None}
     if case.status != before:
         event_data.update({"from": before, "to": case.status})
     append_event(session, case=case, type=action.value, actor_user_id=actor.user_id,
                  data=event_data, at=now)
     telling.tell_customer(session, case=case, action=action, data=data, now=now)
+    alarms.replan(session, case, now)
     return case
+
+
+# What staff type (notes, reasons, what the customer was told) is kept on the timeline masked,
+# as the case's own text is: screens, exports and the dossier show the timeline. The customer's
+# messages are sent from the words as typed.
+FREE_TEXTS = frozenset({"text", "reason", "basis", "comment", "summary", "note"})
+
+
+def _masked(key: str, value: Any) -> Any:
+    return pii.mask_text(value) if key in FREE_TEXTS and isinstance(value, str) else value
 
 
 # --- receipt -----------------------------------------------------------------------------------
@@ -321,6 +337,14 @@ def _reopen(s: Step, p: schemas.Reopen) -> dict[str, Any]:
     return {"reason": p.reason, "reopened": case.reopen_count}
 
 
+def _answer_regulator(s: Step, p: schemas.AnswerRegulator) -> dict[str, Any]:
+    if s.case.origin == "direct":
+        raise IllegalTransition(f"case {s.case.reference} came from the customer, not from a "
+                                "regulator: there is no regulator to answer", field="action")
+    return {"origin": s.case.origin, "origin_reference": s.case.origin_reference,
+            "via": p.via, "summary": p.summary, "reference": p.reference}
+
+
 def _escalate(s: Step, p: schemas.Escalate) -> dict[str, Any]:
     s.case.escalation_level += 1
     return {"reason": p.reason, "level": s.case.escalation_level}
@@ -420,6 +444,6 @@ _HANDLERS: dict[Action, Handler] = {
     Action.reopen: _reopen, Action.transfer: _transfer, Action.add_cohandler: _add_cohandler,
     Action.add_complainant: _add_complainant, Action.escalate: _escalate,
     Action.extend: _extend, Action.pause: _pause, Action.resume: _resume, Action.merge: _merge,
-    Action.withdraw: _withdraw,
+    Action.withdraw: _withdraw, Action.answer_regulator: _answer_regulator,
 }
 assert set(_HANDLERS) == set(Action), "every action needs its handler"

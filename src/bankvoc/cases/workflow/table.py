@@ -34,6 +34,7 @@ class Action(StrEnum):
     resume = "resume"
     merge = "merge"  # into another case of the same matter
     withdraw = "withdraw"  # 撤诉: the clock stops the day it arrives
+    answer_regulator = "answer_regulator"  # 回复监管: the answer back on a transferred case
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ _allow(OPEN_WORK, Action.escalate, "case.work")
 _allow(UNDER_CLOCK, Action.extend, "case.decide")
 _allow(UNDER_CLOCK, Action.pause, "case.decide")
 _allow(UNDER_CLOCK, Action.resume, "case.decide")
+_allow([S.resolved, S.closed], Action.answer_regulator, "case.decide")
 
 
 def rule_for(status: str, action: Action) -> Rule | None:
@@ -101,5 +103,5 @@ register("action", {
     "add_complainant": ("群体投诉人", "Add complainant"), "escalate": ("升级", "Escalate"),
     "extend": ("延期", "Extend"), "pause": ("中止计时", "Pause clock"),
     "resume": ("恢复计时", "Resume clock"), "merge": ("合并", "Merge"),
-    "withdraw": ("撤回", "Withdraw"),
+    "withdraw": ("撤回", "Withdraw"), "answer_regulator": ("回复监管", "Answer the regulator"),
 })

@@ -1,7 +1,8 @@
 """The customer is told at every step: the workflow steps that owe the customer a message,
 and the message (a notification template) each one sends through the outbox.
 
-Sent by SMS to the customer's phone on file, in the case's language; each step's message is
+Sent by SMS to the customer's phone on file (by e-mail to a customer known only by their
+address), in the case's language; each step's message is
 keyed by the case and the version the step made, so a retried request never sends it twice.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from bankvoc.cases.models import Case
 from bankvoc.cases.workflow.table import Action
 from bankvoc.customers import service as customer_service
+from bankvoc.customers.models import Customer
 from bankvoc.notify import service as notify
 from bankvoc.notify.service import Recipient
 
@@ -67,20 +69,33 @@ MESSAGES: dict[Action, list[tuple[str, Context]]] = {
 def tell_customer(session: Session, *, case: Case, action: Action, data: dict[str, Any],
                   now: dt.datetime) -> int:
     """Queue the messages `action` owes the customer; returns how many were queued (none when
-    the case has no phone on file)."""
+    the case has neither a phone nor an e-mail address on file)."""
     messages = MESSAGES.get(action)
     customer = case.customer
     # Praise has no deadline and is answered with thanks, not with the complaint letters.
-    if not messages or case.kind == "praise" or customer is None or not customer.phone_enc:
+    if not messages or case.kind == "praise" or customer is None:
         return 0
-    phone = customer_service.current_keyring().decrypt(customer.phone_enc, field="phone")
+    found = _address(customer)
+    if found is None:
+        return 0
+    channel, address = found
     language = "en" if case.language == "en" else "zh"
     queued = 0
     for template, context in messages:
-        found = notify.enqueue(
-            session, template=template, channel="sms",
-            recipient=Recipient.customer(phone, ref=str(customer.id)), language=language,
+        queued_row = notify.enqueue(
+            session, template=template, channel=channel,
+            recipient=Recipient.customer(address, ref=str(customer.id)), language=language,
             context={**context(case, data, now), "customer_name": customer.name_masked},
             case_id=case.id, dedupe_key=f"case:{case.id}:v{case.version}:{template}", now=now)
-        queued += found is not None
+        queued += queued_row is not None
     return queued
+
+
+def _address(customer: Customer) -> tuple[str, str] | None:
+    """The customer's mobile by SMS, else their e-mail address (a customer who wrote in)."""
+    ring = customer_service.current_keyring()
+    if customer.phone_enc:
+        return "sms", ring.decrypt(customer.phone_enc, field="phone")
+    if customer.email_enc:
+        return "email", ring.decrypt(customer.email_enc, field=customer_service.EMAIL_FIELD)
+    return None
