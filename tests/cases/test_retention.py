@@ -20,12 +20,15 @@ from bankvoc.cases import dossier, retention
 from bankvoc.cases.dossier import DossierUnavailable
 from bankvoc.cases.events import verify_chain
 from bankvoc.cases.models import Attachment, Case, CaseEvent
+from bankvoc.cases.workflow import service as workflow
 from bankvoc.cases.workflow.models import CaseComplainant
+from bankvoc.cases.workflow.schemas import STEP_ADAPTER
 from bankvoc.core.db import build_engine, transaction, unit_of_work
 from bankvoc.core.errors import Conflict, Forbidden, Invalid
 from bankvoc.core.settings import reset_settings
 from bankvoc.notify.models import Notification
 from bankvoc.surveys.models import Callback
+from tests.cases import closing
 from tests.cases.closing import (
     NAME,
     PHONE,
@@ -206,6 +209,22 @@ class TestPurge:
                                   case=reload(bank, case))
         assert refused.value.code == "anonymised"
 
+
+    def test_no_step_is_taken_on_an_anonymised_case_and_its_source_row_stays_out(
+        self, bank: World, sessions: sessionmaker[Session]
+    ) -> None:
+        case = closed_case(bank, source_id="OLD-1")
+        retention.purge_due(sessions, now=LATER)
+        case = reload(bank, case)
+        with pytest.raises(Conflict, match="anonymised"):
+            workflow.act(bank.session, actor=bank.actor("bj_handler"),
+                         reference=case.reference,
+                         step=STEP_ADAPTER.validate_python(
+                             {"action": "reopen", "version": case.version, "reason": "申诉"}))
+        again = closing.register(bank, source_id="OLD-1", text=f"更正：{NAME}的年费投诉{PHONE}")
+        assert again.id == case.id
+        row = reload(bank, case)
+        assert (row.text_masked, row.text_hash) == ("", retention.ANONYMISED_HASH)
 
     def test_no_personal_data_is_left_on_the_case_row(
         self, bank: World, sessions: sessionmaker[Session]

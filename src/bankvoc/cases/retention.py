@@ -285,7 +285,8 @@ def anonymise_due(session: Session, *, now: dt.datetime, limit: int,
     surveys_service.forget_cases(session, case_ids=ids)
     # The channel adapters' rows (intake.channels) keep the message, not its sender.
     _run(session, update(ChannelMessage).where(ChannelMessage.case_id.in_(ids)).values(
-        contact_enc=None, contact_bidx=None, contact_masked=None, contact_name_enc=None))
+        contact_enc=None, contact_bidx=None, contact_masked=None, contact_name_enc=None,
+        text_enc=None))
     bulk_insert(session, CaseEvent, [
         event_row(case_id=case_id, seq=1, type=EVENT_ANONYMISED, at=now, actor_user_id=None,
                   prev_hash=GENESIS_HASH,

@@ -22,6 +22,7 @@ class CustomerMasked(BaseModel):
     name: str | None = None
     phone: str | None = None
     id_number: str | None = None
+    email: str | None = None
 
 
 class CaseRead(BaseModel):

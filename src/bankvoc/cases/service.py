@@ -159,6 +159,7 @@ def _brief(org: Org | None) -> OrgBrief | None:
 def to_read(case: Case) -> CaseRead:
     customer = case.customer
     masked = CustomerMasked(name=customer.name_masked, phone=customer.phone_masked,
+                            email=customer.email_masked,
                             id_number=customer.id_number_masked) if customer else None
     data: dict[str, Any] = {
         "reference": case.reference, "kind": case.kind, "channel": case.channel,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
 
-from bankvoc.cases import references, review
+from bankvoc.cases import references, retention, review
 from bankvoc.cases.enums import REFERENCE_PREFIX, CaseStatus
 from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
 from bankvoc.cases.models import Case, CaseEvent
@@ -171,6 +171,8 @@ def _apply_update(draft: Draft, ctx: IntakeContext) -> dict[str, Any]:
     draft.case_id = case.id
     if draft.existing_was_merged:
         return {"merged_record": True, "text": draft.text_masked[:500]}
+    if retention.is_anonymised(case):  # past its keeping period: nothing personal comes back
+        return {"anonymised_case": True}
     changed: dict[str, Any] = {}
     for name in _UPDATABLE:
         if name == "received_at" and not draft.received_at_given:

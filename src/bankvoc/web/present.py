@@ -69,8 +69,9 @@ class Labeller:
         return f"{currency} {amount:,.2f}"
 
     def customer(self, customer: CustomerMasked | None) -> str:
-        parts = [p for p in (customer.name, customer.phone, customer.id_number) if p] \
-            if customer else []
+        shown = (customer.name, customer.phone, customer.id_number,
+                 customer.email) if customer else ()
+        parts = [p for p in shown if p]
         return " · ".join(parts) or ui("none", self.lang)
 
 
