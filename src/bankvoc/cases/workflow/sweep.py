@@ -1,8 +1,7 @@
 """The SLA sweep: fire every deadline alarm that is due, exactly once.
 
-Each batch is one transaction that claims the cases whose next alarm is due (an UPDATE of
-their `sla_next_at`, so the claim takes SQLite's write lock at once; FOR UPDATE SKIP LOCKED on
-PostgreSQL, so sweeps running at once, or a handler saving the case, take disjoint cases), plans
+Each batch is one transaction that claims the cases whose next alarm is due (see `claim`:
+row locks with SKIP LOCKED on PostgreSQL, the write lock at once on SQLite), plans
 the cases that have no plan yet, appends one event per alarm fired to each case's timeline,
 queues the notifications in the outbox and stores what fired. A sweep killed half-way rolls its
 batch back and the next sweep does it again: nothing fires twice, nothing is lost.
@@ -68,14 +67,24 @@ class SweepResult:
 
 
 def claim(session: Session, *, now: dt.datetime, limit: int) -> list[Row[Any]]:
-    """Take up to `limit` cases whose next alarm is due, oldest alarm first."""
-    due = Case.sla_next_at <= now
-    chosen = (select(Case.id).where(due).order_by(Case.sla_next_at).limit(limit)
-              .with_for_update(skip_locked=True).cte("chosen"))
+    """Take up to `limit` cases whose next alarm is due, oldest alarm first, for the rest of
+    the transaction.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so sweeps at once take disjoint cases and a case a
+    handler is saving is left for the next sweep, without writing the row twice. SQLite has
+    no row locks: an UPDATE takes the database's write lock at once (a plain SELECT first
+    would let two sweeps read the same cases and fail later on the stale snapshot).
+    """
     table = CASE_TABLE
-    stmt = (update(table).where(table.c.id.in_(select(chosen.c.id)), table.c.sla_next_at <= now)
-            .values(sla_next_at=None, updated_at=table.c.updated_at)
-            .returning(*(table.c[column.key] for column in _CLAIMED)))
+    due = table.c.sla_next_at <= now
+    columns = [table.c[column.key] for column in _CLAIMED]
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.execute(
+            select(*columns).where(due).order_by(table.c.sla_next_at).limit(limit)
+            .with_for_update(skip_locked=True)).all())
+    chosen = select(table.c.id).where(due).order_by(table.c.sla_next_at).limit(limit)
+    stmt = (update(table).where(table.c.id.in_(chosen), due)
+            .values(sla_next_at=None, updated_at=table.c.updated_at).returning(*columns))
     return list(session.execute(stmt).all())
 
 
@@ -109,6 +118,9 @@ class _Batch:
     def run(self, rows: Sequence[Row[Any]]) -> SweepResult:
         self.result.claimed = len(rows)
         live = [row for row in rows if row.status in OPEN_STATUSES]
+        self.updates += [{"b_id": row.id, "b_plan": row.sla_plan, "b_next": None,
+                          "b_level": row.escalation_level}
+                         for row in rows if row.status not in OPEN_STATUSES]
         plans = self._plans(live)
         for row in live:
             plan = plans.get(row.id)
