@@ -19,7 +19,6 @@ from bankvoc.cases.dossier import Dossier, DossierUnavailable
 from bankvoc.cases.events import verify_chain
 from bankvoc.cases.models import Case, CaseEvent
 from bankvoc.core.errors import Forbidden
-from bankvoc.core.settings import reset_settings
 from tests.cases.closing import (
     ID_NUMBER,
     NAME,
@@ -31,18 +30,11 @@ from tests.cases.closing import (
 from tests.conftest import World, auth
 
 LATER = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+EMAIL = "zhang.sanfeng@example.cn"
 
 
-@pytest.fixture(autouse=True)
-def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BANKVOC_DATA_DIR", str(tmp_path))
-    reset_settings()
-    return tmp_path
-
-
-@pytest.fixture
-def bank(world: World) -> World:
-    return add_staff(world)
+# Every test stores its evidence files under its own directory (tests/cases/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage")
 
 
 def build(world: World, case: Case, user: str = "bj_handler", *,
@@ -190,6 +182,20 @@ class TestMasking:
         assert (last.type, last.data) == ("pii_revealed", {"what": "dossier", "output": "json"})
         assert found.timeline[-1].type == "pii_revealed"
         assert verify_chain(bank.session, case_id=case.id).ok
+
+    def test_a_customer_known_only_by_e_mail_shows_the_address(self, bank: World) -> None:
+        case = closed_case(bank, customer_phone=None, customer_id_number=None,
+                           customer_email=EMAIL)
+        masked = build(bank, case)
+        complainant = masked.basic_facts.complainants[0]
+        assert (complainant.phone, complainant.id_number, complainant.email) == (
+            None, None, "z***@example.cn")
+        assert EMAIL not in masked.model_dump_json()
+        html = dossier_pdf.render_html(masked)
+        assert "z***@example.cn" in html
+        assert "电子邮箱" in html
+        revealed = build(bank, case, reveal=True).basic_facts.complainants[0]
+        assert revealed.email == EMAIL
 
 
 class TestPdf:

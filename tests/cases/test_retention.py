@@ -26,6 +26,10 @@ from bankvoc.cases.workflow.schemas import STEP_ADAPTER
 from bankvoc.core.db import build_engine, transaction, unit_of_work
 from bankvoc.core.errors import Conflict, Forbidden, Invalid
 from bankvoc.core.settings import reset_settings
+from bankvoc.customers import masking
+from bankvoc.intake.channels import mentions
+from bankvoc.intake.channels.models import MonitoredMention
+from bankvoc.intake.channels.schemas import ChannelMessageIn
 from bankvoc.notify.models import Notification
 from bankvoc.surveys.models import Callback
 from tests.cases import closing
@@ -46,16 +50,8 @@ FIRST_DUE = datetime(2029, 9, 23, 16, 0, tzinfo=UTC)  # 00:00 on the 24th, Shang
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("BANKVOC_DATA_DIR", str(tmp_path))
-    reset_settings()
-    return tmp_path
-
-
-@pytest.fixture
-def bank(world: World) -> World:
-    return add_staff(world)
+# Every test stores its evidence files under its own directory (tests/cases/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage")
 
 
 def reload(world: World, case: Case) -> Case:
@@ -114,6 +110,7 @@ class TestPurge:
         facts = (case.reference, case.kind, case.channel, case.org_id, case.product,
                  case.category, case.severity, case.decision_type, case.decision_amount,
                  case.received_at, case.closed_at)
+        tip = timeline(bank.session, case)[-1].hash
         report = retention.purge_due(sessions, now=LATER)
         assert (report.anonymised, report.batches, report.attachments_removed) == (1, 1, 1)
         case = reload(bank, case)
@@ -128,6 +125,8 @@ class TestPurge:
         assert event.type == "retention_anonymised"
         assert event.data["removed_events"] == report.events_removed
         assert event.data["removed_chain_ok"] is True
+        assert event.data["removed_chain_tip"] == tip
+        assert event.data["removed_attachments"] == 1
         assert event.data["retention_years"] == 3
         assert verify_chain(bank.session, case_id=case.id).ok
         for model in (Attachment, CaseComplainant, Notification):
@@ -230,11 +229,42 @@ class TestPurge:
         self, bank: World, sessions: sessionmaker[Session]
     ) -> None:
         case = closed_case(bank)
+
+        def stored() -> str:
+            row = reload(bank, case)
+            return " ".join(str(getattr(row, c.key)) for c in Case.__table__.columns)
+
+        # The row holds the customer's phone and name masked (the text in full is encrypted).
+        masked = (masking.mask_phone(PHONE), masking.mask_name(NAME))
+        before = stored()
+        for form in masked:
+            assert form in before
         retention.purge_due(sessions, now=LATER)
-        row = reload(bank, case)
-        stored = " ".join(str(getattr(row, c.key)) for c in Case.__table__.columns)
-        assert PHONE not in stored
-        assert NAME not in stored
+        after = stored()
+        for secret in (*masked, PHONE, NAME):
+            assert secret not in after
+
+    def test_a_social_mention_that_became_the_case_keeps_no_author_link_or_words(
+        self, bank: World, sessions: sessionmaker[Session]
+    ) -> None:
+        post = ChannelMessageIn.model_validate({
+            "id": "weibo-1", "sent_at": "2026-09-22T15:30:00+08:00", "channel_user": "wb-9",
+            "text": f"@某银行 信用卡年费乱扣200元，客服态度极差，电话{PHONE}打了十次没人管！",
+            "url": "https://weibo.example/1/2", "author": NAME})
+        mention, receipt, _ = mentions.record_mention(
+            bank.session, actor=bank.actor("bj_handler"), message=post)
+        assert receipt is not None
+        assert receipt.case_id is not None
+        case = bank.session.get_one(Case, receipt.case_id)
+        closing.Loop(bank, case).step("bj_handler", action="refuse", reason="非本行业务")
+        assert (mention.author, mention.url) == ("张***", "https://weibo.example/1/2")
+        assert mention.author_enc is not None
+        assert masking.mask_phone(PHONE) in mention.text_masked
+        retention.purge_due(sessions, now=LATER)
+        assert retention.is_anonymised(reload(bank, case))
+        row = bank.session.get_one(MonitoredMention, mention.id)
+        assert (row.author, row.author_enc, row.url, row.text_masked) == (None, None, None, "")
+        assert (row.source_id, row.is_complaint, row.case_id) == ("weibo-1", True, case.id)
 
 class TestConcurrentPurges:
     @pytest.fixture

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bankvoc.customers import masking
@@ -73,3 +75,21 @@ class TestIdChecksum:
 
     def test_birth_year_comes_from_the_number(self) -> None:
         assert masking.birth_year("11010519491231002X") == 1949
+
+
+class TestClean:
+    def test_gives_the_normal_form(self) -> None:
+        assert masking.clean_phone("+86 138-1234-5678") == "13812345678"
+        assert masking.clean_id_number(" 11010519491231002x ") == "11010519491231002X"
+        assert masking.clean_email("<Zhang.San@Example.CN>") == "zhang.san@example.cn"
+
+    @pytest.mark.parametrize(("clean", "raw", "message"), [
+        (masking.clean_phone, "12345", "is not a mainland mobile"),
+        (masking.clean_id_number, "1101051949", "is not an 18-digit"),
+        (masking.clean_id_number, "110105194912310021", "fails the ID number checksum"),
+        (masking.clean_email, "zhang.san", "is not an e-mail address"),
+    ])
+    def test_says_what_is_wrong(self, clean: Callable[[str], str], raw: str,
+                                message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            clean(raw)

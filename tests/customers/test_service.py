@@ -137,6 +137,33 @@ class TestFindOrCreate:
                                    email="zhang.san")
         assert caught.value.field == "email"
 
+    def test_an_id_number_failing_its_checksum_is_refused_as_intake_refuses_it(
+        self, world: World
+    ) -> None:
+        bad = "110105194912310021"  # the right check character is X
+        with pytest.raises(Invalid, match="checksum") as caught:
+            service.find_or_create(world.session, name=None, phone="13812345678",
+                                   id_number=bad)
+        assert caught.value.field == "id_number"
+        with pytest.raises(ValidationError, match="checksum") as refused:
+            CaseCreate(text="x", customer_id_number=bad)
+        assert refused.value.errors()[0]["loc"] == ("customer_id_number",)
+
+    @pytest.mark.parametrize(("phone", "id_number"), [("12345", None), (None, None)])
+    def test_a_malformed_or_missing_identity_is_refused_naming_the_phone(
+        self, world: World, phone: str | None, id_number: str | None
+    ) -> None:
+        with pytest.raises(Invalid) as caught:
+            service.find_or_create(world.session, name=None, phone=phone, id_number=id_number)
+        assert caught.value.field == "phone"
+
+    def test_a_phone_in_any_written_form_finds_its_customer(self, world: World) -> None:
+        first = service.find_or_create(world.session, name=None, phone="13812345678",
+                                       id_number=None)
+        again = service.find_or_create(world.session, name=None, phone="+86 138 1234 5678",
+                                       id_number=None)
+        assert first == again
+
 
 class TestIntakeByEmail:
     def test_a_case_with_a_known_address_lands_on_that_customer(self, world: World) -> None:

@@ -52,3 +52,10 @@ class TestSchedule:
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {"scheduled": 0,
                                                                       "skipped": 0}
+
+    def test_looks_further_back_when_asked(self, database: str) -> None:
+        result = runner.invoke(app, ["callbacks", "schedule", "--since", "2026-01-01",
+                                     "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == {"scheduled": 0,
+                                                                      "skipped": 0}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +15,9 @@ from bankvoc.cases.workflow.config import CallbackPolicy
 from bankvoc.core.errors import Conflict
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.schemas import CaseCreate
+from bankvoc.orgs.models import Org
 from bankvoc.surveys import service
-from bankvoc.surveys.models import Callback
+from bankvoc.surveys.models import Callback, SurveyResponse
 from bankvoc.surveys.schemas import CallbackResult, SurveyCreate
 from tests.conftest import World
 
@@ -84,6 +85,21 @@ class TestScheduling:
         callback = callback_of(world, case)
         assert (callback.status, callback.round) == ("pending", 0)
         assert callback.due_at is not None
+
+    def test_only_recent_resolutions_are_looked_at_unless_asked_to_look_further(
+        self, world: World
+    ) -> None:
+        case = resolved_case(world, severity="urgent")  # resolved at NOW
+        later = NOW + service.LOOKBACK + timedelta(days=1)
+        assert service.schedule_due(world.session, now=later).scheduled == 0
+        caught_up = service.schedule_due(world.session, now=later, since=NOW - timedelta(days=1))
+        assert caught_up.scheduled == 1
+        assert callback_of(world, case).status == "pending"
+
+    def test_a_case_resolved_just_inside_the_window_is_decided(self, world: World) -> None:
+        resolved_case(world, severity="urgent")
+        assert service.schedule_due(world.session,
+                                    now=NOW + service.LOOKBACK).scheduled == 1
 
     def test_open_cases_get_no_callback(self, world: World) -> None:
         data = CaseCreate.model_validate({"text": "x", "source_id": "open"})
@@ -171,6 +187,19 @@ class TestSurveys:
         again = service.add_survey(world.session, actor=actor, data=self._survey())
         assert first[1] is True
         assert again == (first[0], False)
+
+    def test_an_import_looks_each_org_up_once(self, world: World) -> None:
+        actor = world.actor("bj_handler")
+        orgs: dict[str, Org] = {}
+        service.add_survey(world.session, actor=actor, data=self._survey(), orgs=orgs)
+        assert list(orgs) == ["BJ01"]
+        cached = orgs["BJ01"]
+        survey_id, stored = service.add_survey(world.session, actor=actor, orgs=orgs,
+                                               data=self._survey(source_id="s2"))
+        assert stored is True
+        assert orgs == {"BJ01": cached}
+        answer = world.session.get_one(SurveyResponse, survey_id)
+        assert answer.org_id == cached.id
 
     def test_an_org_outside_scope_is_refused(self, world: World) -> None:
         with pytest.raises(Exception, match="outside your scope"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from bankvoc.cases import attachments as attachments_service
 from bankvoc.cases import retention
 from bankvoc.cases.enums import CaseStatus
-from bankvoc.cases.events import append_event, verify_chain
+from bankvoc.cases.events import append_event, check_chain
 from bankvoc.cases.models import Attachment, Case, CaseEvent
 from bankvoc.cases.workflow import clock
 from bankvoc.cases.workflow.models import CaseComplainant, CaseParty
@@ -76,6 +77,8 @@ class Person(BaseModel):
     name: str | None
     phone: str | None
     id_number: str | None
+    email: str | None = Field(description="E-mail address (a customer may be known only by "
+                                           "it)")
     role: PersonRole
 
 
@@ -447,9 +450,10 @@ class _Gatherer:
         if self.reveal:
             shown = customer_service.reveal(customer, actor=self.actor)
             return Person(name=shown["name"], phone=shown["phone"],
-                          id_number=shown["id_number"], role=role)
+                          id_number=shown["id_number"], email=shown["email"], role=role)
         return Person(name=customer.name_masked, phone=customer.phone_masked,
-                      id_number=customer.id_number_masked, role=role)
+                      id_number=customer.id_number_masked, email=customer.email_masked,
+                      role=role)
 
     # -- sections
 
@@ -542,7 +546,9 @@ class _Gatherer:
                                                          if told else None),
             summary=self._text(last.get("summary")))
 
+    @cached_property
     def _contacts(self) -> list[Contact]:
+        """The communications with the customer on the timeline (two sections show them)."""
         contacts = []
         for event, actor in self._of("refuse", "resolve", "tell", "customer_answer", "withdraw"):
             data, at = event.data, ensure_aware(event.at)
@@ -574,7 +580,7 @@ class _Gatherer:
                             created_at=ensure_aware(n.created_at), sent_at=_aware(n.sent_at))
                     for n in sorted(notes, key=lambda n: n.id)
                     if n.recipient_kind == "customer"]
-        return Communication(contacts=self._contacts(), messages=messages)
+        return Communication(contacts=self._contacts, messages=messages)
 
     def extensions(self, now: dt.datetime) -> Extensions:
         case = self.case
@@ -592,8 +598,9 @@ class _Gatherer:
         # The clocks as the engine computes them from the timeline, once everything on it
         # has happened (a test clock or a skewed host may put events after `now`).
         latest = max([ensure_aware(e.at) for e, _ in self.events] + [now])
+        steps = [(e.type, e.at, e.data) for e, _ in self.events if e.type in clock.CLOCK_STEPS]
         try:
-            computed = clock.compute(case, clock.timeline_events(self.session, case), latest)
+            computed = clock.compute(case, clock.clock_events(steps, case.withdrawn_at), latest)
         except BankvocError as exc:  # e.g. a policy revised since refuses an old extension
             problem = exc.message
         else:
@@ -626,7 +633,7 @@ class _Gatherer:
     def satisfaction(self) -> Satisfaction:
         callbacks, surveys = surveys_service.answers_of_case(self.session, case_id=self.case.id)
         return Satisfaction(
-            answers=[c for c in self._contacts() if c.kind == "answer"],
+            answers=[c for c in self._contacts if c.kind == "answer"],
             callbacks=[CallbackEntry(round=c.round, status=c.status, reason=c.reason,
                                      due_at=_aware(c.due_at), csat=c.csat, nps=c.nps,
                                      solved=c.solved, comment=self._text(c.comment_masked),
@@ -642,7 +649,8 @@ class _Gatherer:
                 for e, actor in self.events]
 
     def chain(self) -> ChainCheckResult:
-        check = verify_chain(self.session, case_id=self.case.id)
+        """The timeline shown, verified as read (not read again)."""
+        check = check_chain([event for event, _ in self.events])
         return ChainCheckResult(ok=check.ok, events=check.events,
                                 broken_at_seq=check.broken_at_seq, reason=check.reason)
 
@@ -701,6 +709,7 @@ register("dossier", {
     "name": ("姓名", "Name"),
     "phone": ("电话", "Phone"),
     "id_number": ("证件号码", "ID number"),
+    "email": ("电子邮箱", "E-mail"),
     "role": ("身份", "Role"),
     "due_at": ("期限", "Due"),
     "done_at": ("完成时间", "Done"),

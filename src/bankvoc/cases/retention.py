@@ -23,7 +23,10 @@ handling figures) and everything that could identify the customer or tell their 
 - the other complainants of a group complaint, the handlers' label corrections (masked text),
   the notifications (the customer's encrypted address), the callback and survey comments and
   the survey's customer link (the scores stay), and the sender addresses of channel messages
-  (the message rows stay: they keep a redelivered message from making a new case).
+  (the message rows stay: they keep a redelivered message from making a new case);
+- a social-media mention that became the case: its author (masked and encrypted), its link
+  and its masked text. The mention row stays with its date, sentiment and verdict for the
+  monitoring trends, and its post id keeps the post from coming back as a new mention.
 
 The customer record itself is left to the customers feature: a customer of the bank is kept
 for the banking relationship, not for one complaint.
@@ -43,6 +46,7 @@ LOCKED, so two purges take disjoint batches; SQLite runs the UPDATE under its si
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
@@ -53,7 +57,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bankvoc.cases import attachments
 from bankvoc.cases.enums import CLOSED_STATUSES
-from bankvoc.cases.events import GENESIS_HASH, append_event, chain_tips, event_row, verify_chain
+from bankvoc.cases.events import GENESIS_HASH, append_event, event_row, verify_chains
 from bankvoc.cases.models import Attachment, Case, CaseEvent, LabelCorrection
 from bankvoc.cases.workflow.models import CaseComplainant
 from bankvoc.core.db import bulk_insert, is_write_conflict, session_factory, transaction
@@ -61,7 +65,7 @@ from bankvoc.core.errors import Conflict, Invalid
 from bankvoc.core.i18n import register
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import ensure_aware, utcnow
-from bankvoc.intake.channels.models import ChannelMessage
+from bankvoc.intake.channels.models import ChannelMessage, MonitoredMention
 from bankvoc.notify import service as notify_service
 from bankvoc.orgs.service import Actor
 from bankvoc.surveys import service as surveys_service
@@ -270,35 +274,38 @@ def anonymise_due(session: Session, *, now: dt.datetime, limit: int,
     for obj in list(session.identity_map.values()):  # what this session holds is stale now
         if isinstance(obj, Case) and obj.id in ids:
             session.expire(obj)
-    tips = chain_tips(session, case_ids=ids)
-    checks = {case_id: verify_chain(session, case_id=case_id) for case_id in ids}
-    files = dict(session.execute(
-        select(Attachment.case_id, func.count()).where(Attachment.case_id.in_(ids))
-        .group_by(Attachment.case_id)).all())
-    digests = frozenset(session.scalars(
-        select(Attachment.sha256).where(Attachment.case_id.in_(ids)).distinct()))
+    checks = verify_chains(session, case_ids=ids)
+    files: Counter[int] = Counter()
+    digests: set[str] = set()
+    for case_id, digest in session.execute(
+            select(Attachment.case_id, Attachment.sha256).where(Attachment.case_id.in_(ids))):
+        files[case_id] += 1
+        digests.add(digest)
     events_removed = _run(session, delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
     attachments_removed = _run(session, delete(Attachment).where(Attachment.case_id.in_(ids)))
     _run(session, delete(CaseComplainant).where(CaseComplainant.case_id.in_(ids)))
     _run(session, delete(LabelCorrection).where(LabelCorrection.case_id.in_(ids)))
     notify_service.forget_cases(session, case_ids=ids)
     surveys_service.forget_cases(session, case_ids=ids)
-    # The channel adapters' rows (intake.channels) keep the message, not its sender.
+    # The channel adapters' rows (intake.channels) keep the message, not its sender; a
+    # mention keeps its date, sentiment and verdict, not its author, link or words.
     _run(session, update(ChannelMessage).where(ChannelMessage.case_id.in_(ids)).values(
         contact_enc=None, contact_bidx=None, contact_masked=None, contact_name_enc=None,
         text_enc=None))
+    _run(session, update(MonitoredMention).where(MonitoredMention.case_id.in_(ids)).values(
+        author=None, author_enc=None, url=None, text_masked=""))
     bulk_insert(session, CaseEvent, [
         event_row(case_id=case_id, seq=1, type=EVENT_ANONYMISED, at=now, actor_user_id=None,
                   prev_hash=GENESIS_HASH,
                   data={"retention_years": years, "status": status,
                         "closed_at": closed_at.isoformat(), "basis": BASIS,
                         "removed_events": checks[case_id].events,
-                        "removed_chain_tip": tips[case_id][1] if case_id in tips else None,
+                        "removed_chain_tip": checks[case_id].last_hash,
                         "removed_chain_ok": checks[case_id].ok,
-                        "removed_attachments": int(files.get(case_id, 0))})
+                        "removed_attachments": files[case_id]})
         for case_id, _, status, closed_at in claimed])
     return BatchResult([reference for _, reference, _, _ in claimed], events_removed,
-                       attachments_removed, digests, last_id=max(ids))
+                       attachments_removed, frozenset(digests), last_id=max(ids))
 
 
 def purge_due(sessions: sessionmaker[Session] | Engine | None = None, *,

@@ -24,9 +24,14 @@ def normalise_phone(raw: str) -> str:
 
 def valid_phone(normalised: str) -> bool:
     """Mainland mobile (11 digits, 1x) or a landline with area code (0 + 9-11 digits)."""
-    if len(normalised) == 11 and normalised.startswith("1"):
+    if valid_mobile(normalised):
         return True
     return normalised.startswith("0") and 10 <= len(normalised) <= 12
+
+
+def valid_mobile(normalised: str) -> bool:
+    """A mainland mobile number: what an SMS can reach."""
+    return len(normalised) == 11 and normalised.startswith("1")
 
 
 def normalise_id_number(raw: str) -> str:
@@ -51,6 +56,33 @@ def normalise_email(raw: str) -> str:
 
 def valid_email(normalised: str) -> bool:
     return len(normalised) <= EMAIL_MAX and bool(_EMAIL.match(normalised))
+
+
+# --- cleaning: the normal form of a value as written, or ValueError saying what is wrong -------
+# One rule for every way in (intake records, webhook customers, complainants added to a case),
+# so what one accepts the others accept.
+
+def clean_phone(raw: str) -> str:
+    phone = normalise_phone(raw)
+    if not valid_phone(phone):
+        raise ValueError("is not a mainland mobile (11 digits) or landline number")
+    return phone
+
+
+def clean_id_number(raw: str) -> str:
+    number = normalise_id_number(raw)
+    if not valid_id_number(number):
+        raise ValueError("is not an 18-digit (or 15-digit) ID number")
+    if not id_checksum_ok(number):
+        raise ValueError("fails the ID number checksum")
+    return number
+
+
+def clean_email(raw: str) -> str:
+    address = normalise_email(raw)
+    if not valid_email(address):
+        raise ValueError("is not an e-mail address")
+    return address
 
 
 def mask_email(normalised: str) -> str:

@@ -7,7 +7,7 @@ find it and a masked form to show.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,14 +136,11 @@ def find_customer(
     address in any letter case), under every key of the ring; the ID number wins when more
     than one is given and they name different customers."""
     actor.require("case.read")
-    ring = current_keyring()
-    indexes: list[str] = []
-    if id_number:
-        indexes += ring.blind_indexes(masking.normalise_id_number(id_number), field="id_number")
-    if phone:
-        indexes += ring.blind_indexes(masking.normalise_phone(phone), field="phone")
-    if email:
-        indexes += ring.blind_indexes(masking.normalise_email(email), field=EMAIL_FIELD)
+    indexes = _indexes(
+        current_keyring(),
+        id_number=masking.normalise_id_number(id_number) if id_number else None,
+        phone=masking.normalise_phone(phone) if phone else None,
+        email=masking.normalise_email(email) if email else None)
     found = ids_by_blind_index(session, indexes=indexes)
     customer_id = next((found[i] for i in indexes if i in found), None)
     if customer_id is None:
@@ -169,23 +166,10 @@ def reveal(customer: Customer, *, actor: Actor) -> dict[str, str | None]:
     }
 
 
-def find_or_create(session: Session, *, name: str | None, phone: str | None,
-                   id_number: str | None, email: str | None = None) -> int:
-    """The id of the customer with this ID number, phone or e-mail address (under any key of
-    the ring), stored first when there is none. Raises Invalid naming the field of a malformed
-    value."""
-    ring = current_keyring()
-    phone = masking.normalise_phone(phone) if phone else None
-    id_number = masking.normalise_id_number(id_number) if id_number else None
-    email = masking.normalise_email(email) if email else None
-    if phone is not None and not masking.valid_phone(phone):
-        raise Invalid("not a mainland mobile or landline number", field="phone")
-    if id_number is not None and not masking.valid_id_number(id_number):
-        raise Invalid("not a valid ID number", field="id_number")
-    if email is not None and not masking.valid_email(email):
-        raise Invalid("not an e-mail address", field="email")
-    if phone is None and id_number is None and email is None:
-        raise Invalid("a phone, an ID number or an e-mail address is needed", field="phone")
+def _indexes(ring: KeyRing, *, id_number: str | None, phone: str | None,
+             email: str | None) -> list[str]:
+    """The blind indexes of normalised identity fields under every key of the ring, the ID
+    number's first (it identifies better than a phone or an address)."""
     indexes: list[str] = []
     if id_number:
         indexes += ring.blind_indexes(id_number, field="id_number")
@@ -193,6 +177,32 @@ def find_or_create(session: Session, *, name: str | None, phone: str | None,
         indexes += ring.blind_indexes(phone, field="phone")
     if email:
         indexes += ring.blind_indexes(email, field=EMAIL_FIELD)
+    return indexes
+
+
+def _cleaned(clean: Callable[[str], str], value: str | None, *, field: str) -> str | None:
+    """`value` in its normal form by `clean` (the rule intake applies too), or Invalid naming
+    the field."""
+    if not value:
+        return None
+    try:
+        return clean(value)
+    except ValueError as exc:
+        raise Invalid(f"{field}: {exc}", field=field) from None
+
+
+def find_or_create(session: Session, *, name: str | None, phone: str | None,
+                   id_number: str | None, email: str | None = None) -> int:
+    """The id of the customer with this ID number, phone or e-mail address (under any key of
+    the ring), stored first when there is none. Raises Invalid naming the field of a malformed
+    value (by the rule intake applies: an ID number must pass its checksum)."""
+    phone = _cleaned(masking.clean_phone, phone, field="phone")
+    id_number = _cleaned(masking.clean_id_number, id_number, field="id_number")
+    email = _cleaned(masking.clean_email, email, field="email")
+    if phone is None and id_number is None and email is None:
+        raise Invalid("a phone, an ID number or an e-mail address is needed", field="phone")
+    ring = current_keyring()
+    indexes = _indexes(ring, id_number=id_number, phone=phone, email=email)
     found = ids_by_blind_index(session, indexes=indexes)
     for index in indexes:  # ID number first: it identifies better than a phone or an address
         if index in found:

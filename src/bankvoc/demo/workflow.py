@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from bisect import bisect_right
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -38,17 +40,15 @@ LOOP: tuple[dict[str, Any], ...] = (
     {"action": "propose", "decision": "explanation", "basis": "依据业务规定与合同条款向客户说明"},
     {"action": "resolve", "told_via": "phone", "summary": "已电话向客户说明处理结果"},
 )
-# (share of the worked cases, steps taken): the rest stay as received.
+# (percent of the worked cases, steps taken), adding up to 100: every worked case takes at
+# least one step; the demo cases past `work_cases`'s limit are the ones left as received.
 STAGES = ((10, 1), (10, 2), (15, 4), (15, 5), (50, 6))
+_BOUNDS = tuple(accumulate(share for share, _ in STAGES))  # 10, 20, 35, 50, 100
 
 
 def _steps_for(reference: str) -> int:
     bucket = int(hashlib.sha256(f"demo-stage:{reference}".encode()).hexdigest()[:8], 16) % 100
-    for share, steps in STAGES:
-        if bucket < share:
-            return steps
-        bucket -= share
-    return 0
+    return STAGES[bisect_right(_BOUNDS, bucket)][1]
 
 
 def work_cases(engine: Engine, *, limit: int, now: datetime | None = None) -> dict[str, int]:

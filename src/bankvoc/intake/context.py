@@ -99,7 +99,8 @@ class StageContext:
 
     @property
     def workflow(self) -> WorkflowConfig:
-        return load_config()
+        """The workflow configuration of these settings (cached by file)."""
+        return load_config(self.settings.workflow_file)
 
     @property
     def taxonomy(self) -> Taxonomy:

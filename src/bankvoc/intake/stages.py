@@ -474,7 +474,8 @@ def set_sla(draft: Draft, ctx: StageContext) -> Draft:
 
 
 
-VALIDATE = Stage("validate", 1, ("kind", "channel", "received_at", "amount", "org_id",
+VALIDATE = Stage("validate", 2, ("kind", "channel", "received_at", "received_at_given",
+                                 "amount", "origin", "origin_reference", "org_id",
                                  "source_system", "source_id"), validate)
 NORMALISE = Stage("normalise", 1, ("text", "language", "text_hash"), normalise)
 PROTECT_PII = Stage("protect_pii", 3, ("identity", "text_masked", "similar_key", "text_enc",

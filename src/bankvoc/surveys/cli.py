@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from bankvoc.core.timeutil import utcnow
 from bankvoc.intake.importer import RejectsWriter, default_rejects_path
 from bankvoc.intake.readers import open_rows
 from bankvoc.orgs import service as org_service
+from bankvoc.orgs.models import Org
 from bankvoc.surveys import service
 from bankvoc.surveys.schemas import SurveyCreate
 
@@ -63,9 +65,10 @@ def import_command(
     counts = {"stored": 0, "unchanged": 0, "rejected": 0}
     with closing(rejects), unit_of_work(get_engine()) as session:
         actor = org_service.actor_for(org_service.get_user(session, username=user))
+        orgs: dict[str, Org] = {}  # each org looked up once per run
         for row in rows:
-            reason = _import_row(session, actor, row.values, source) if row.error is None \
-                else ("row", row.error)
+            reason = _import_row(session, actor, row.values, source, orgs) \
+                if row.error is None else ("row", row.error)
             if isinstance(reason, tuple):
                 counts["rejected"] += 1
                 rejects.write(row.number, *reason)
@@ -78,12 +81,12 @@ def import_command(
         typer.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-def _import_row(session: Any, actor: Any, values: dict[str, Any],
-                source: str) -> bool | tuple[str, str]:
+def _import_row(session: Any, actor: Any, values: dict[str, Any], source: str,
+                orgs: dict[str, Org]) -> bool | tuple[str, str]:
     try:
         data = SurveyCreate.model_validate(_record(values, source))
         with session.begin_nested():  # a refused row leaves the others alone
-            return service.add_survey(session, actor=actor, data=data)[1]
+            return service.add_survey(session, actor=actor, data=data, orgs=orgs)[1]
     except ValidationError as exc:
         error = exc.errors()[0]
         return (".".join(str(p) for p in error["loc"]) or "row",
@@ -95,11 +98,15 @@ def _import_row(session: Any, actor: Any, values: dict[str, Any],
 @callbacks_app.command("schedule")
 @handle_errors
 def schedule_command(
+    since: Annotated[datetime | None, typer.Option(
+        help="Look back to this time (local if no zone is given) instead of the last "
+             f"{service.LOOKBACK.days} days, e.g. after the scheduler was stopped longer")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
 ) -> None:
     """Queue (or skip, by policy) the callback of every newly resolved case."""
     with unit_of_work(get_engine()) as session:
-        report = service.schedule_due(session, now=utcnow())
+        report = service.schedule_due(session, now=utcnow(), since=since)
     if as_json:
         emit_json(report.as_dict())
     else:

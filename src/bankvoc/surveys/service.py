@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, and_, select, update
 from sqlalchemy.orm import Session
@@ -30,18 +30,36 @@ from bankvoc.core.timeutil import as_utc, utcnow
 from bankvoc.nlp import pii
 from bankvoc.nlp.pipeline import default_sentiment
 from bankvoc.orgs import service as org_service
+from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
+from bankvoc.sla.enums import Origin
 from bankvoc.surveys.models import Callback, SurveyResponse
 from bankvoc.surveys.schemas import CallbackResult, SurveyCreate
 
 PENDING, DONE, UNREACHABLE, SKIPPED = "pending", "done", "unreachable", "skipped"
 
 
-def decide(case: Case, policy: CallbackPolicy) -> tuple[str, str]:
+# How far back (at least) the scheduler looks for a resolved case without its decision. The job
+# runs every minute, so a case is decided within a minute of its resolution; the window keeps
+# each run to the recent resolutions instead of every case ever resolved, and still covers a
+# scheduler stopped for weeks. Older ones are caught up with `since`
+# (`bankvoc callbacks schedule --since`).
+LOOKBACK = timedelta(days=30)
+
+
+class CallbackFacts(Protocol):
+    """What a callback decision depends on: a Case, or a row selected with these columns."""
+
+    reference: str
+    severity: str
+    origin: str
+
+
+def decide(case: CallbackFacts, policy: CallbackPolicy) -> tuple[str, str]:
     """(status, reason) of a resolved case's callback under the policy."""
     if case.severity in policy.always_severities:
         return PENDING, f"every {case.severity} case is called back"
-    if policy.always_regulator_transfers and case.origin != "direct":
+    if policy.always_regulator_transfers and case.origin != Origin.direct:
         return PENDING, f"every regulator transfer ({case.origin}) is called back"
     # A stable choice: the same case is always in (or out of) the sample.
     bucket = int(hashlib.sha256(f"callback:{case.reference}".encode()).hexdigest()[:8], 16) % 100
@@ -59,21 +77,27 @@ class ScheduleReport:
         return {"scheduled": self.scheduled, "skipped": self.skipped}
 
 
-def schedule_due(session: Session, *, now: datetime, limit: int = 5_000) -> ScheduleReport:
-    """Decide the callback of every resolved case that has no decision for its round yet.
+def schedule_due(session: Session, *, now: datetime, limit: int = 5_000,
+                 since: datetime | None = None) -> ScheduleReport:
+    """Decide the callback of every case resolved since `since` (by default LOOKBACK, or the
+    policy's callback period if longer, before `now`) that has no decision for its round yet.
     Safe to run twice at once: a (case, round) is stored once."""
     policy = load_config().callbacks
-    cases = session.scalars(
-        select(Case)
+    tz = get_settings().tz
+    if since is None:
+        since = now - max(LOOKBACK, timedelta(hours=policy.within_hours))
+    cases = session.execute(
+        select(Case.id, Case.reference, Case.severity, Case.origin, Case.reopen_count,
+               Case.resolved_at)
         .outerjoin(Callback, and_(Callback.case_id == Case.id,
                                   Callback.round == Case.reopen_count))
-        .where(Case.resolved_at.is_not(None), Callback.id.is_(None),
+        .where(Case.resolved_at >= as_utc(since, tz), Callback.id.is_(None),
                Case.status.in_([CaseStatus.resolved.value, CaseStatus.closed.value]))
         .order_by(Case.resolved_at).limit(limit)).all()
     rows, counts = [], {PENDING: 0, SKIPPED: 0}
     for case in cases:
         status, reason = decide(case, policy)
-        resolved = as_utc(case.resolved_at or now, get_settings().tz)
+        resolved = as_utc(case.resolved_at or now, tz)
         due = resolved + timedelta(hours=policy.within_hours) if status == PENDING else None
         rows.append({"case_id": case.id, "round": case.reopen_count, "status": status,
                      "reason": reason, "due_at": due, "created_at": now})
@@ -110,12 +134,7 @@ def record_result(session: Session, *, actor: Actor, callback_id: int,
     close when the customer is satisfied."""
     actor.require("case.work")
     now = now or utcnow()
-    found = session.execute(
-        select(Callback, Case).join(Case, Case.id == Callback.case_id)
-        .where(Callback.id == callback_id, cases_service.visible(actor))).first()
-    if found is None:
-        raise NotFound(f"no callback {callback_id}", field="callback")
-    callback, case = found
+    callback, case = get_callback(session, actor=actor, callback_id=callback_id)
     if callback.status != PENDING:
         raise Conflict(f"callback {callback_id} is {callback.status} already", field="callback")
     callback.completed_at, callback.completed_by = now, actor.user_id
@@ -192,10 +211,16 @@ def forget_cases(session: Session, *, case_ids: Sequence[int]) -> int:
 
 # --- surveys -----------------------------------------------------------------------------------
 
-def add_survey(session: Session, *, actor: Actor, data: SurveyCreate) -> tuple[int, bool]:
-    """Store one answer (a resend of its source id changes nothing): (id, stored now)."""
+def add_survey(session: Session, *, actor: Actor, data: SurveyCreate,
+               orgs: dict[str, Org] | None = None) -> tuple[int, bool]:
+    """Store one answer (a resend of its source id changes nothing): (id, stored now).
+    `orgs` caches the orgs found by code across the calls of one import."""
     actor.require("case.create")
-    org = org_service.get_org_by_code(session, code=data.org)
+    org = orgs.get(data.org) if orgs is not None else None
+    if org is None:
+        org = org_service.get_org_by_code(session, code=data.org)
+        if orgs is not None:
+            orgs[data.org] = org
     if not org_service.org_visible(actor, org):
         raise Invalid(f"org {data.org!r} is outside your scope", field="org")
     case_id = None

@@ -1,24 +1,36 @@
-"""What the channel tests share: settings, free loopback ports, mails and signed requests."""
+"""What the channel tests share: settings, free loopback ports, mails, signed requests, and
+the SMTP endpoint on loopback."""
 
 from __future__ import annotations
 
 import base64
 import json
+import smtplib
 import socket
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
+from bankvoc.cases.models import Case
+from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
+from bankvoc.intake.channels.models import ChannelMessage
+from bankvoc.intake.channels.smtp_server import build_controller
 from bankvoc.intake.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 SECRETS = {"wechat": "wx-secret-1", "chat": "chat-secret-1", "social": "social-secret-1"}
 DOMAIN = "bank.example"
 MAX_ATTACHMENT = 64 * 1024
+SENDER = "zhang.san@example.cn"
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +110,60 @@ def signed(channel: str, payload: dict[str, Any] | bytes, *, secret: str | None 
     signature = sign(secret or SECRETS[channel], stamp, body)
     return body, {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
                   SIGNATURE_HEADER: signature}
+
+
+@dataclass
+class Endpoint:
+    """The SMTP endpoint listening on loopback, and the database it commits to."""
+
+    port: int
+    engine: Engine
+
+    def send(self, raw: bytes, *, sender: str = SENDER,
+             to: str = f"kf@{DOMAIN}") -> tuple[int, str]:
+        """Send one mail; the server's answer to DATA. A refusal raises as with
+        `smtplib.SMTP.sendmail` (SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError)."""
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
+            client.ehlo()
+            code, reply = client.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            code, reply = client.rcpt(to)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+            code, reply = client.data(raw)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
+            return code, reply.decode()
+
+    def count(self, model: type[object]) -> int:
+        with unit_of_work(self.engine) as session:
+            return session.scalar(select(func.count()).select_from(model)) or 0
+
+    def messages(self) -> list[ChannelMessage]:
+        with unit_of_work(self.engine) as session:
+            rows = list(session.scalars(select(ChannelMessage).order_by(ChannelMessage.id)))
+            session.expunge_all()
+            return rows
+
+    def cases(self) -> list[Case]:
+        with unit_of_work(self.engine) as session:
+            rows = list(session.scalars(select(Case).order_by(Case.id)))
+            session.expunge_all()
+            return rows
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+
+@pytest.fixture
+def endpoint(database: str) -> Iterator[Endpoint]:
+    port = free_port()
+    controller: Controller = build_controller(host="127.0.0.1", port=port)
+    controller.start()
+    engine = build_engine(database)
+    try:
+        yield Endpoint(port, engine)
+    finally:
+        controller.stop()
+        engine.dispose()

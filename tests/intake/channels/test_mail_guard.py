@@ -4,81 +4,23 @@ no case and queue no answer; a flooding sender is held; a known address finds it
 
 from __future__ import annotations
 
-import smtplib
-from collections.abc import Iterator
-from dataclasses import dataclass
-
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from bankvoc.cases.models import Case
-from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.core.db import unit_of_work
 from bankvoc.core.settings import reset_settings
 from bankvoc.customers import service as customer_service
 from bankvoc.customers.models import Customer
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.channels import service as channel_service
 from bankvoc.intake.channels.models import ChannelMessage
-from bankvoc.intake.channels.smtp_server import build_controller
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.notify.adapters import Message, SmtpAdapter, SmtpConfig
 from bankvoc.notify.models import Notification
-from tests.intake.channels.conftest import DOMAIN, free_port, utf8_mail
+from tests.intake.channels.conftest import DOMAIN, SENDER, Endpoint, utf8_mail
 
-SENDER = "zhang.san@example.cn"
 TEXT = "你好，我的信用卡年费被多扣了200元，客服态度很差，请尽快退还。"
-
-
-@dataclass
-class Endpoint:
-    port: int
-    engine: Engine
-
-    def send(self, raw: bytes, *, sender: str = SENDER,
-             to: str = f"kf@{DOMAIN}") -> tuple[int, str]:
-        """Send one mail; the server's answer to DATA."""
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
-            client.ehlo()
-            code, _ = client.mail(sender)
-            assert code == 250
-            code, _ = client.rcpt(to)
-            assert code == 250
-            code, reply = client.data(raw)
-            return code, reply.decode()
-
-    def count(self, model: type[object]) -> int:
-        with unit_of_work(self.engine) as session:
-            return session.scalar(select(func.count()).select_from(model)) or 0
-
-    def messages(self) -> list[ChannelMessage]:
-        with unit_of_work(self.engine) as session:
-            rows = list(session.scalars(select(ChannelMessage).order_by(ChannelMessage.id)))
-            session.expunge_all()
-            return rows
-
-    def cases(self) -> list[Case]:
-        with unit_of_work(self.engine) as session:
-            rows = list(session.scalars(select(Case).order_by(Case.id)))
-            session.expunge_all()
-            return rows
-
-    def session(self) -> Session:
-        return Session(self.engine)
-
-
-@pytest.fixture
-def endpoint(database: str) -> Iterator[Endpoint]:
-    port = free_port()
-    controller: Controller = build_controller(host="127.0.0.1", port=port)
-    controller.start()
-    engine = build_engine(database)
-    try:
-        yield Endpoint(port, engine)
-    finally:
-        controller.stop()
-        engine.dispose()
 
 
 def report(report_type: str, part_type: str, *, message_id: str) -> bytes:

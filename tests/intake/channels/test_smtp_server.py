@@ -3,52 +3,14 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from bankvoc.cases.models import Attachment, Case, CaseEvent
-from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.cases.models import Attachment, CaseEvent
 from bankvoc.core.settings import reset_settings
 from bankvoc.intake.channels.models import ChannelMessage
-from bankvoc.intake.channels.smtp_server import build_controller
-from tests.intake.channels.conftest import DOMAIN, MAX_ATTACHMENT, free_port, gb_mail, utf8_mail
-
-SENDER = "zhang.san@example.cn"
-
-
-@dataclass
-class Endpoint:
-    port: int
-    engine: Engine
-
-    def send(self, raw: bytes, *, to: str = f"kf@{DOMAIN}") -> None:
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
-            client.sendmail(SENDER, [to], raw)
-
-    def cases(self) -> list[Case]:
-        with unit_of_work(self.engine) as session:
-            return list(session.scalars(select(Case).order_by(Case.id)))
-
-    def session(self) -> Session:
-        return Session(self.engine)
-
-
-@pytest.fixture
-def endpoint(database: str) -> Iterator[Endpoint]:
-    port = free_port()
-    controller: Controller = build_controller(host="127.0.0.1", port=port)
-    controller.start()
-    engine = build_engine(database)
-    try:
-        yield Endpoint(port, engine)
-    finally:
-        controller.stop()
-        engine.dispose()
+from tests.intake.channels.conftest import DOMAIN, MAX_ATTACHMENT, Endpoint, gb_mail, utf8_mail
 
 
 class TestInboundMail:

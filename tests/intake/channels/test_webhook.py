@@ -182,6 +182,32 @@ class TestMessages:
         assert response.status_code == 422, response.text
         assert response.json()["field"] == field
 
+    @pytest.mark.parametrize(("channel", "text"), [("wechat", COMPLAINT), ("chat", COMPLAINT),
+                                                   ("social", SOCIAL_COMPLAINT),
+                                                   ("social", NEUTRAL)])
+    def test_a_message_from_the_future_is_422_and_nothing_is_kept(
+        self, client: TestClient, world: World, channel: str, text: str
+    ) -> None:
+        response = _post(client, channel, _message(id="future-1", text=text,
+                                                   sent_at="2099-01-01T00:00:00+08:00"))
+        assert response.status_code == 422, response.text
+        assert (response.json()["field"], response.json()["message"]) == (
+            "sent_at", "sent_at: is in the future")
+        world.session.expire_all()
+        for model in (Case, ChannelMessage, MonitoredMention):
+            assert world.session.scalar(select(model).limit(1)) is None, model
+
+    def test_a_bad_phone_is_422_naming_it_even_on_a_post_that_stays_a_mention(
+        self, client: TestClient, world: World
+    ) -> None:
+        for channel, text in (("wechat", COMPLAINT), ("social", NEUTRAL)):
+            response = _post(client, channel, _message(id=f"{channel}-phone", text=text,
+                                                       customer={"phone": "12345"}))
+            assert response.status_code == 422, response.text
+            assert response.json()["field"] == "customer.phone"
+            assert "is not a mainland mobile" in response.json()["message"]
+        assert world.session.scalar(select(MonitoredMention).limit(1)) is None
+
     def test_a_missing_field_is_422_naming_it(self, client: TestClient) -> None:
         payload = _message()
         del payload["channel_user"]

@@ -49,7 +49,6 @@ from bankvoc.intake.channels.autoreply import automatic_reason
 from bankvoc.intake.channels.enums import MessageStatus
 from bankvoc.intake.channels.service import (
     CONTACT_EMAIL,
-    FUTURE_TOLERANCE,
     InboundFile,
     InboundMessage,
     Receipt,
@@ -58,6 +57,7 @@ from bankvoc.intake.channels.service import (
     record_unregistered,
     register_inbound,
 )
+from bankvoc.intake.stages import FUTURE_TOLERANCE
 from bankvoc.orgs.service import Actor
 
 SOURCE_SYSTEM = "email"

@@ -34,11 +34,11 @@ from bankvoc.customers import service as customer_service
 from bankvoc.intake.channels.models import MonitoredMention
 from bankvoc.intake.channels.schemas import ChannelMessageIn
 from bankvoc.intake.channels.service import (
-    CONTACT_CHANNEL_USER,
-    InboundFile,
+    WEBHOOK_FIELD_NAMES,
     InboundMessage,
     Receipt,
     check_not_future,
+    from_webhook,
     register_inbound,
 )
 from bankvoc.nlp import service as nlp_service
@@ -54,9 +54,6 @@ NOT_POSITIVE = 0.2
 NEGATIVE = -0.3
 MIN_CONFIDENCE = 0.5
 COMPLAINT_KINDS = frozenset({CaseKind.complaint.value, CaseKind.complaint_intent.value})
-# What a case made from a mention is called when it is refused: the webhook's own names.
-FIELD_NAMES = {"received_at": "sent_at", "customer_name": "customer.name",
-               "customer_phone": "customer.phone"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ def record_mention(
     if verdict.is_complaint:
         receipt = register_inbound(session, actor=actor, message=_as_case(message, verdict,
                                                                           mention),
-                                   field_names=FIELD_NAMES)
+                                   field_names=WEBHOOK_FIELD_NAMES)
         mention.case_id = receipt.case_id
         session.flush()
     return mention, receipt, True
@@ -151,20 +148,12 @@ def record_mention(
 
 def _as_case(message: ChannelMessageIn, verdict: Verdict,
              mention: MonitoredMention) -> InboundMessage:
-    customer = message.customer
     note: dict[str, Any] = {"note": "a monitored social-media mention judged a complaint",
                             "mention_id": mention.id, "reason": verdict.reason}
     if message.url:
         note["url"] = message.url
-    return InboundMessage(
-        channel=CASE_CHANNEL, source_system=SOURCE_SYSTEM, source_id=message.id,
-        text=message.text, kind=verdict.kind, received_at=message.sent_at,
-        customer_name=customer.name if customer else None,
-        customer_phone=customer.phone if customer else None,
-        contact=message.channel_user, contact_kind=CONTACT_CHANNEL_USER,
-        attachments=[InboundFile(a.filename, a.content_type, a.data)
-                     for a in message.attachments],
-        notes=[note])
+    return from_webhook(message, channel=CASE_CHANNEL, source_system=SOURCE_SYSTEM,
+                        kind=verdict.kind, notes=[note])
 
 
 @dataclass(frozen=True)

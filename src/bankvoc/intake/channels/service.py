@@ -1,5 +1,10 @@
 """One way in for every channel adapter: a message becomes a case through the intake pipeline,
-with its files as evidence and its sender's address kept (encrypted) for the answer.
+with its files as evidence and its sender's address kept (encrypted, with a blind index).
+
+The sender's address is what the flood guard counts by and what finds a sender's messages; its
+ciphertext is kept for the people who review a held message and release it, who answer on the
+same channel. The case's own notifications do not read it: they go to the customer's address
+in the customers feature (an e-mail's sender is made the customer known by that address).
 
 Adapters (e-mail, IMAP, webhooks) turn what they receive into an `InboundMessage` and call
 `register_inbound` inside the unit of work their caller owns (the SMTP handler's per-mail
@@ -37,19 +42,21 @@ from bankvoc.customers import service as customer_service
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.channels.enums import MessageStatus
 from bankvoc.intake.channels.models import ChannelMessage
+from bankvoc.intake.channels.schemas import ChannelMessageIn
 from bankvoc.intake.draft import Outcome
 from bankvoc.intake.schemas import CaseCreate
+from bankvoc.intake.stages import FUTURE_TOLERANCE
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
 
-# As the intake pipeline's validate stage: a clock a little ahead of ours is not the future.
-FUTURE_TOLERANCE = timedelta(minutes=10)
-
 CONTACT_EMAIL = "email"
 CONTACT_CHANNEL_USER = "channel_user"
+# What a case made from a webhook message is called when it is refused: the webhook's own names.
+WEBHOOK_FIELD_NAMES = {"received_at": "sent_at", "customer_name": "customer.name",
+                       "customer_phone": "customer.phone"}
 
-# The flood guard: a sender's messages beyond this many within FLOOD_WINDOW are held, not made
-# cases (a setting to come: BANKVOC_INBOUND_MAIL_MAX_PER_HOUR).
+# The flood guard: a sender's messages beyond BANKVOC_INBOUND_MAIL_MAX_PER_HOUR within this
+# window are held, not made cases.
 FLOOD_WINDOW = timedelta(hours=1)
 
 
@@ -91,6 +98,23 @@ class InboundMessage:
     # Facts worth a line on the case's timeline (a date header that could not be used, a text
     # cut at the size limit); never personal data.
     notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def from_webhook(message: ChannelMessageIn, *, channel: Channel, source_system: str,
+                 kind: CaseKind = CaseKind.complaint,
+                 notes: list[dict[str, Any]] | None = None) -> InboundMessage:
+    """A message the webhook received (WeChat, chat, or a social post judged a complaint),
+    ready to register on `channel`; register it with `field_names=WEBHOOK_FIELD_NAMES`."""
+    customer = message.customer
+    return InboundMessage(
+        channel=channel, source_system=source_system, source_id=message.id, text=message.text,
+        kind=kind, received_at=message.sent_at,
+        customer_name=customer.name if customer else None,
+        customer_phone=customer.phone if customer else None,
+        contact=message.channel_user, contact_kind=CONTACT_CHANNEL_USER,
+        attachments=[InboundFile(a.filename, a.content_type, a.data)
+                     for a in message.attachments],
+        notes=list(notes or []))
 
 
 @dataclass(frozen=True)
@@ -214,12 +238,13 @@ def attach_files(
     return added, refused
 
 
-def _contact_field(message: InboundMessage) -> str:
-    """The encryption context of a sender's address: addresses of one kind share an index
-    (e-mail addresses the customers' own, so a sender's index is their customer's index)."""
-    if message.contact_kind == CONTACT_EMAIL:
+def _contact_field(kind: str | None, channel: str) -> str:
+    """The encryption context of a sender's address of `kind` on `channel`: addresses of one
+    kind share an index (e-mail addresses the customers' own, so a sender's index is their
+    customer's index)."""
+    if kind == CONTACT_EMAIL:
         return customer_service.EMAIL_FIELD
-    return f"{message.channel.value}_user"
+    return f"{channel}_user"
 
 
 def normalise_contact(kind: str | None, contact: str) -> str:
@@ -242,7 +267,7 @@ def _message_row(message: InboundMessage, *, received_at: datetime) -> ChannelMe
                          received_at=received_at)
     if message.contact:
         contact = normalise_contact(message.contact_kind, message.contact)
-        context = _contact_field(message)
+        context = _contact_field(message.contact_kind, message.channel.value)
         row.contact_enc = ring.encrypt(contact, field=context)
         row.contact_bidx = ring.blind_index(contact, field=context)
         row.contact_masked = mask_contact(message.contact_kind, contact)
@@ -296,7 +321,7 @@ def flood_reason(session: Session, *, message: InboundMessage, now: datetime | N
     since = (now or utcnow()) - FLOOD_WINDOW
     indexes = customer_service.current_keyring().blind_indexes(
         normalise_contact(message.contact_kind, message.contact),
-        field=_contact_field(message))
+        field=_contact_field(message.contact_kind, message.channel.value))
     count = session.scalar(select(func.count()).select_from(ChannelMessage).where(
         ChannelMessage.contact_bidx.in_(indexes), ChannelMessage.created_at >= since,
         ChannelMessage.status != MessageStatus.ignored.value)) or 0
@@ -335,16 +360,15 @@ class Sender:
 
 
 def senders_of(session: Session, *, actor: Actor, case: Case) -> list[Sender]:
-    """The decrypted addresses of the messages a case came from (for the notification
-    adapters that answer on the same channel); personal data, so only for roles that may read
-    it."""
+    """The decrypted addresses of the messages a case came from (for a person answering on
+    the same channel); personal data, so only for roles that may read it."""
     actor.require("pii.read")
     ring = customer_service.current_keyring()
     rows = session.scalars(select(ChannelMessage).where(ChannelMessage.case_id == case.id)
                            .order_by(ChannelMessage.id))
     found = []
     for row in rows:
-        context = "email" if row.contact_kind == CONTACT_EMAIL else f"{row.channel}_user"
+        context = _contact_field(row.contact_kind, row.channel)
         found.append(Sender(
             channel=row.channel, contact_kind=row.contact_kind,
             contact=ring.decrypt(row.contact_enc, field=context) if row.contact_enc else None,
@@ -356,9 +380,7 @@ def senders_of(session: Session, *, actor: Actor, case: Case) -> list[Sender]:
 def messages_from(session: Session, *, kind: str, channel: Channel,
                   contact: str) -> list[ChannelMessage]:
     """Every registered message from one sender address (under every key of the ring)."""
-    probe = InboundMessage(channel=channel, source_system="", source_id="", text="",
-                           contact_kind=kind)
     indexes = customer_service.current_keyring().blind_indexes(
-        normalise_contact(kind, contact), field=_contact_field(probe))
+        normalise_contact(kind, contact), field=_contact_field(kind, channel.value))
     return list(session.scalars(select(ChannelMessage).where(
         ChannelMessage.contact_bidx.in_(indexes)).order_by(ChannelMessage.id)))
