@@ -52,6 +52,7 @@ from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org
 from bankvoc.sla import clocks as sla
 from bankvoc.sla import service as sla_service
+from bankvoc.sla.policy import load_policy
 from ingest import fresh_database, log
 
 NOW = dt.datetime(2026, 11, 27, 6, 0, tzinfo=dt.UTC)
@@ -103,6 +104,7 @@ def staff(url: str) -> list[tuple[int, int]]:
 def plans(rows: list[dict[str, Any]], cache: dict[tuple[Any, ...], Plan],
           behind: dt.datetime) -> Iterator[tuple[dict[str, Any] | None, dt.datetime | None]]:
     """Each case's plan as the sweeps before `behind` left it (None: not planned yet)."""
+    policy = load_policy()
     for row in rows:
         received: dt.datetime = row["received_at"]
         if received > behind:
@@ -118,7 +120,7 @@ def plans(rows: list[dict[str, Any]], cache: dict[tuple[Any, ...], Plan],
             clocks = sla_service.case_clocks(
                 kind=row["kind"], received_at=received, now=behind, events=events,
                 channel=row["channel"], severity=row["severity"])
-            plan = plan_for(clocks)
+            plan = plan_for(clocks, policy)
             cache[key] = plan.after_firing(a.key for a in plan.due(behind))
         found = cache[key]
         yield found.as_json(), found.next_at

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc.core import jsonutil
+from bankvoc.core.errors import ConfigurationError
 from bankvoc.core.settings import get_settings
 
 
@@ -103,16 +104,25 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def insert_skipping_taken(session: Session, model: Any, keys: Sequence[str]) -> Any:
+    """An INSERT into `model`'s table that leaves out a row whose unique `keys` are taken
+    (ON CONFLICT DO NOTHING; PostgreSQL and SQLite)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise ConfigurationError(f"inserting new rows is not supported on {dialect}",
+                                 field="database_url")
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(keys))
+
+
 def insert_new(session: Session, model: Any, rows: list[dict[str, Any]],
                keys: list[str]) -> int:
     """Insert the rows whose unique `keys` are not taken yet (two writers at once store each
     row once); returns how many were inserted."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = model.__table__
-    statement = (insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    statement = (insert_skipping_taken(session, model, keys).values(rows)
                  .returning(*table.primary_key.columns))
     # Counted from RETURNING: the drivers' rowcount is not reliable for ON CONFLICT inserts.
     return len(session.connection().execute(statement).all())
@@ -143,10 +153,8 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]], *,
     keys = list(rows[0])
     defaults = _omitted_defaults(table, keys)
     keys += list(defaults)
-    statement: Any = table.insert()
-    if skip_taken:
-        insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
-        statement = insert(table).on_conflict_do_nothing(index_elements=list(skip_taken))
+    statement: Any = (insert_skipping_taken(session, model, skip_taken) if skip_taken
+                      else table.insert())
     compiled = statement.compile(dialect=dialect, column_keys=keys)
     columns = {key: _processed_column(table.c[key].type, dialect,
                                       [defaults[key]] * len(rows) if key in defaults

@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from bankvoc.core.errors import BankvocError
-from bankvoc.core.timeutil import utcnow
+from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.jobs.registry import JobRegistry, discover
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,7 @@ def run_job(name: str, now: datetime | None = None, *,
             registry: JobRegistry | None = None) -> dict[str, Any]:
     """Run job `name` once for time `now` (default: the time) and return its result."""
     job = (registry or discover()).get(name)
-    now = now or utcnow()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = ensure_aware(now or utcnow())
     started = time.monotonic()
     result = job(now)
     log.info("job %s done in %.2fs: %s", name, time.monotonic() - started,

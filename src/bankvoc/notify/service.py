@@ -40,27 +40,25 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core.db import bulk_insert, session_factory, transaction
+from bankvoc.core.db import bulk_insert, insert_skipping_taken, session_factory, transaction
 from bankvoc.core.errors import BankvocError, ConfigurationError, Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers import masking
 from bankvoc.customers import service as customer_service
+from bankvoc.customers.crypto import KeyRing
 from bankvoc.notify.adapters import Adapter, Message, adapters_from_settings, mask_address
 from bankvoc.notify.enums import DUE_STATUSES, Channel, Language, RecipientKind, Status
 from bankvoc.notify.errors import DeliveryError
 from bankvoc.notify.models import Notification
-from bankvoc.notify.templates import current_templates
+from bankvoc.notify.templates import TemplateSet, current_templates
 
 log = logging.getLogger(__name__)
 
 # Associated data of the recipient's ciphertext: it decrypts only as this field.
 RECIPIENT_FIELD = "notification.recipient"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 _MAX_ERROR = 500
 
@@ -96,11 +94,11 @@ def normalise_address(channel: str, address: str) -> str:
     address = address.strip()
     if channel == Channel.sms:
         phone = masking.normalise_phone(address)
-        if not (len(phone) == 11 and phone.startswith("1")):
+        if not masking.valid_mobile(phone):
             raise Invalid("an SMS goes to a mainland mobile number", field="recipient")
         return phone
     if channel == Channel.email:
-        if len(address) > 254 or not _EMAIL.match(address):
+        if not masking.valid_email(masking.normalise_email(address)):
             raise Invalid("not an e-mail address", field="recipient")
         return address
     if channel == Channel.wechat:
@@ -148,16 +146,10 @@ def enqueue(
     channel, language, recipient or key) before anything is written.
     """
     values = _row(Outgoing(template, channel, recipient, language, context, case_id,
-                           dedupe_key, not_before), now or utcnow())
-    dialect = session.get_bind().dialect.name
-    if dedupe_key is None:
-        stmt: Any = insert(Notification)
-    elif dialect == "postgresql":
-        stmt = pg_insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:
-        raise ConfigurationError(f"the outbox does not support {dialect}", field="database_url")
+                           dedupe_key, not_before), now or utcnow(), current_templates(),
+                  customer_service.current_keyring())
+    stmt: Any = (insert(Notification) if dedupe_key is None
+                 else insert_skipping_taken(session, Notification, ["dedupe_key"]))
     row = session.scalars(stmt.values(**values).returning(Notification)).first()
     if row is None:
         log.info("notification %s already enqueued; not again", dedupe_key)
@@ -171,17 +163,19 @@ def enqueue_many(session: Session, items: Sequence[Outgoing], *,
     if any(item.dedupe_key is None for item in items):
         raise Invalid("every notification queued together needs a dedupe key",
                       field="dedupe_key")
+    # Looked up once: one batch is rendered from one version of the templates.
+    templates, ring = current_templates(), customer_service.current_keyring()
     moment = now or utcnow()
-    bulk_insert(session, Notification, [_row(item, moment) for item in items],
+    bulk_insert(session, Notification, [_row(item, moment, templates, ring) for item in items],
                 skip_taken=["dedupe_key"])
 
 
-def _row(item: Outgoing, now: datetime) -> dict[str, Any]:
-    """The outbox row of `item`, rendered and with its address encrypted."""
+def _row(item: Outgoing, now: datetime, templates: TemplateSet, ring: KeyRing) -> dict[str, Any]:
+    """The outbox row of `item`, rendered with `templates`, its address encrypted with
+    `ring`."""
     channel = _choice(Channel, item.channel, "channel")
     language = _choice(Language, item.language, "language")
     recipient, dedupe_key = item.recipient, item.dedupe_key
-    templates = current_templates()
     info = templates.info(item.template)
     wanted = RecipientKind.customer if info.audience == "customer" else RecipientKind.user
     if recipient.kind != wanted:
@@ -197,8 +191,7 @@ def _row(item: Outgoing, now: datetime) -> dict[str, Any]:
     return {
         "case_id": item.case_id, "recipient_kind": recipient.kind,
         "recipient_ref": recipient.ref,
-        "recipient_enc": customer_service.current_keyring().encrypt(address,
-                                                                    field=RECIPIENT_FIELD),
+        "recipient_enc": ring.encrypt(address, field=RECIPIENT_FIELD),
         "recipient_masked": mask_address(channel, address), "channel": channel,
         "template": item.template, "template_version": rendered.version, "language": language,
         "subject": rendered.subject[:300], "body": rendered.body,

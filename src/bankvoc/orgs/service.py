@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bankvoc.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from bankvoc.customers import masking
 from bankvoc.orgs.enums import OrgKind, Role
 from bankvoc.orgs.models import ApiToken, Org, User
 from bankvoc.orgs.permissions import allowed
@@ -158,22 +158,19 @@ def create_user(
     return user
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MOBILE = re.compile(r"^(?:\+?86)?1\d{10}$")
-
-
 def set_contact(user: User, *, email: str | None, mobile: str | None) -> None:
-    """Where the user is told of deadline warnings and escalations; an empty value clears it."""
+    """Where the user is told of deadline warnings and escalations (the rules the outbox
+    sends by); an empty value clears it. Errors name the field, never the value."""
     if email is not None:
-        email = email.strip()
-        if email and (len(email) > 254 or not _EMAIL.match(email)):
-            raise Invalid(f"{email!r} is not an e-mail address", field="email")
-        user.email = email or None
+        address = masking.normalise_email(email)
+        if address and not masking.valid_email(address):
+            raise Invalid("not an e-mail address", field="email")
+        user.email = address or None
     if mobile is not None:
-        digits = re.sub(r"[\s-]", "", mobile)
-        if digits and not _MOBILE.match(digits):
-            raise Invalid(f"{mobile!r} is not a mainland mobile number", field="mobile")
-        user.mobile = digits[-11:] if digits else None
+        number = masking.normalise_phone(mobile)
+        if number and not masking.valid_mobile(number):
+            raise Invalid("not a mainland mobile number", field="mobile")
+        user.mobile = number or None
 
 
 def get_user(session: Session, *, username: str) -> User:

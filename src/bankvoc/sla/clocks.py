@@ -122,6 +122,7 @@ class Clock:
     last_day: dt.date | None  # local; for a paused clock, as if it resumed at `now`
     due_at: dt.datetime | None  # UTC, the instant the period ends
     warn_at: tuple[dt.datetime, ...] = ()
+    warn_fractions: tuple[float, ...] = ()  # the fractions of its time `warn_at` marks
     days: int | None = None  # statutory: the period, extensions included
     max_days: int | None = None  # statutory: with every extension the rule allows
     paused_days: int = 0
@@ -420,12 +421,17 @@ def compute_clocks(policy: Policy, facts: CaseFacts, received_at: dt.datetime,
         if target is not None:
             found.append((_target(name, target, received_at, ordered, policy=policy,
                                   calendar=calendar, tz=tz), target))
-    clocks = {clock.name: replace(clock, warn_at=warn_at(
-        clock, policy.fractions(rule), calendar=calendar, tz=tz, hours=policy.business_hours))
-        for clock, rule in found}
+    clocks = {clock.name: _with_warnings(clock, policy.fractions(rule), policy, calendar, tz)
+              for clock, rule in found}
     return CaseClocks(policy_version=policy.version, received_at=received_at, clocks=clocks,
                       warnings=_calendar_warnings(list(clocks.values()), received_at,
                                                   calendar, tz))
+
+
+def _with_warnings(clock: Clock, fractions: Sequence[float], policy: Policy,
+                   calendar: WorkCalendar, tz: ZoneInfo) -> Clock:
+    instants = warn_at(clock, fractions, calendar=calendar, tz=tz, hours=policy.business_hours)
+    return replace(clock, warn_at=instants, warn_fractions=tuple(fractions[:len(instants)]))
 
 
 def _calendar_warnings(clocks: Sequence[Clock], received_at: dt.datetime,

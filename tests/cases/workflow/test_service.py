@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from bankvoc.cases.workflow import schemas, service
 from bankvoc.cases.workflow.models import CaseComplainant, CaseParty
 from bankvoc.cases.workflow.service import IllegalTransition, StaleCase
 from bankvoc.core.errors import Conflict, Forbidden, Invalid
+from bankvoc.core.settings import reset_settings
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.orgs import service as org_service
@@ -436,6 +439,25 @@ class TestTellingTheCustomer:
         assert note.recipient_masked == "138****5678"
         assert case.reference in note.body
         assert "13812345678" not in note.body
+
+    def test_an_extension_the_policy_does_not_tell_is_not_told(
+        self, bank: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        shipped = resources.files("bankvoc.sla").joinpath("policy.yaml").read_text("utf-8")
+        quiet = shipped.replace("""          - up_to: 30
+            approvers: []  # a complex case: the handling office decides
+            tell_customer: true""", """          - up_to: 30
+            approvers: []  # a complex case: the handling office decides
+            tell_customer: false""")
+        assert quiet != shipped
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(quiet, encoding="utf-8")
+        monkeypatch.setenv("BANKVOC_SLA_POLICY_FILE", str(policy))
+        reset_settings()
+        case = register(bank)
+        step(bank, case, "bj_handler", action="accept")
+        step(bank, case, "bj_handler", action="extend", reason="需调取录音")
+        assert self._queued(bank, case) == ["accepted"]
 
     def test_a_customer_known_only_by_e_mail_is_told_by_e_mail(self, bank: World) -> None:
         from bankvoc.notify.models import Notification

@@ -9,18 +9,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.cases.events import verify_chain
-from bankvoc.cases.models import Case, CaseEvent
+from bankvoc.cases.events import append_event, verify_chain
+from bankvoc.cases.models import CASE_TABLE, Case, CaseEvent
 from bankvoc.cases.workflow import schemas, service
 from bankvoc.cases.workflow.alarms import Plan
-from bankvoc.cases.workflow.sweep import SweepResult, choose, sweep, sweep_batch
+from bankvoc.cases.workflow.service import StaleCase
+from bankvoc.cases.workflow.sweep import (
+    SweepResult,
+    choose,
+    replan_for_policy,
+    sweep,
+    sweep_batch,
+)
 from bankvoc.core.db import build_engine, transaction
 from bankvoc.notify.models import Notification
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import User
+from bankvoc.sla.policy import load_policy
 from tests.cases.workflow.test_service import register
 from tests.conftest import World, build_world
 
@@ -204,6 +212,15 @@ class TestFiring:
         assert result.unreachable >= 1
         assert notices(bank, case) == []
 
+    def test_an_address_the_outbox_refuses_is_unreachable_not_a_failed_sweep(
+        self, bank: World
+    ) -> None:
+        org_service.get_user(bank.session, username="bj_handler").email = "not an address"
+        case = complaint(bank)
+        run(bank, HALF)
+        [data] = [d for _, d in sla_events(bank, case) if d["clock"] == "decision"]
+        assert (data["notified"], data["unreachable"]) == ([], ["bj_handler"])
+
     def test_a_mobile_number_gets_an_sms_when_there_is_no_e_mail(self, bank: World) -> None:
         org_service.get_user(bank.session, username="bj_handler").mobile = "13900001111"
         case = complaint(bank)
@@ -217,6 +234,89 @@ class TestFiring:
         run(staffed, HALF)
         data = next(d for _, d in sla_events(staffed, case) if d["clock"] == "decision")
         assert data["notified"] == ["bj_lead"]
+
+
+class TestReplanning:
+    def test_a_timeline_the_policy_refuses_raises_no_alarm_and_is_not_taken_again(
+        self, staffed: World
+    ) -> None:
+        case = register(staffed)
+        run(staffed, RECEIVED)  # planned under this policy …
+        append_event(staffed.session, case=case, type="extend", actor_user_id=None,
+                     data={"days": 0}, at=RECEIVED + timedelta(hours=1))
+        stale = dict(case.sla_plan or {}, policy="2025.1")  # … then due to be planned again
+        staffed.session.execute(update(CASE_TABLE).where(CASE_TABLE.c.id == case.id)
+                                .values(sla_plan=stale))
+        first = run(staffed, HALF)
+        assert (first.claimed, first.planned, first.warnings) == (1, 0, 0)
+        stored = staffed.session.get_one(Case, case.id)
+        assert stored.sla_next_at is None
+        assert run(staffed, DUE + timedelta(days=30)).claimed == 0
+
+    def test_cases_planned_under_another_policy_version_are_planned_again(
+        self, staffed: World
+    ) -> None:
+        case = complaint(staffed)
+        old = dict(case.sla_plan or {}, policy="2025.1")
+        staffed.session.execute(update(CASE_TABLE).where(CASE_TABLE.c.id == case.id).values(
+            sla_plan=old, sla_next_at=DUE + timedelta(days=300)))
+        assert replan_for_policy(staffed.session, now=HALF,
+                                 version=load_policy().version) == 1
+        result = run(staffed, HALF)
+        assert (result.claimed, result.planned) == (1, 1)
+        plan = Plan.from_json(staffed.session.get_one(Case, case.id).sla_plan)
+        assert plan is not None
+        assert plan.policy_version == load_policy().version
+        assert replan_for_policy(staffed.session, now=HALF, version=load_policy().version) == 0
+
+
+class TestAStepRacingTheSweep:
+    def test_a_step_saved_after_a_sweep_fired_does_not_make_its_alarms_fire_again(
+        self, fresh_db_url: str
+    ) -> None:
+        engine = build_engine(fresh_db_url)
+        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        with transaction(sessions) as session:
+            world = build_world(session)
+            addresses_for_all(session)
+            case_id = register(world).id
+        handler = sessions()
+        try:
+            loaded = handler.get_one(Case, case_id)  # the handler opens the case …
+            step = schemas.STEP_ADAPTER.validate_python(
+                {"action": "accept", "version": loaded.version})
+            with transaction(sessions) as session:  # … the sweep fires meanwhile …
+                fired = sweep_batch(session, now=HALF)
+            assert fired.warnings >= 1
+            try:  # … and the handler saves (SQLite refuses the stale snapshot instead)
+                service.apply(handler, actor=actor_of(handler, "bj_handler"), case=loaded,
+                              step=step, now=HALF + timedelta(minutes=1))
+                handler.commit()
+            except StaleCase:
+                handler.rollback()
+        finally:
+            handler.close()
+        with transaction(sessions) as session:
+            again = sweep_batch(session, now=HALF + timedelta(minutes=2))
+            counts = session.execute(
+                select(CaseEvent.type, func.count()).where(
+                    CaseEvent.case_id == case_id, CaseEvent.type.like("sla_%"))
+                .group_by(CaseEvent.type)).all()
+        assert again.warnings == 0
+        assert again.escalations == 0
+        assert dict(counts) == {"sla_warning": fired.warnings,
+                                "sla_escalation": fired.escalations}
+        engine.dispose()
+
+
+def addresses_for_all(session: Session) -> None:
+    for user in session.scalars(select(User)):
+        user.email = f"{user.username}@bank.example"
+    session.flush()
+
+
+def actor_of(session: Session, username: str) -> Any:
+    return org_service.actor_for(org_service.get_user(session, username=username))
 
 
 class TestTwoSweepsAtOnce:

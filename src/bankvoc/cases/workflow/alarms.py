@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bankvoc.cases.enums import OPEN_STATUSES
 from bankvoc.cases.models import CASE_TABLE, Case
 from bankvoc.cases.workflow import clock
-from bankvoc.sla.clocks import CaseClocks, Clock
+from bankvoc.sla.clocks import CaseClocks
 from bankvoc.sla.enums import ClockState
-from bankvoc.sla.policy import Policy, StatutoryRule, TargetRule, load_policy
+from bankvoc.sla.policy import Policy, load_policy
 
 WARNING = "warning"
 ESCALATION = "escalation"
@@ -66,21 +66,13 @@ def alarms_of(clocks: CaseClocks, policy: Policy) -> list[Alarm]:
         if each.state is not ClockState.running or each.due_at is None:
             continue
         due = each.due_at.astimezone(dt.UTC)
-        for at, fraction in zip(each.warn_at, _fractions(policy, each), strict=False):
+        for at, fraction in zip(each.warn_at, each.warn_fractions, strict=True):
             found.append(Alarm(at.astimezone(dt.UTC), each.name, WARNING,
                                round(fraction * 100), due))
         for level, step in enumerate(policy.escalation, start=1):
             found.append(Alarm(due + dt.timedelta(hours=step.after_hours), each.name,
                                ESCALATION, level, due))
     return sorted(found, key=lambda a: (a.at, a.clock, a.kind, a.step))
-
-
-def _fractions(policy: Policy, each: Clock) -> list[float]:
-    family = policy.statutory if each.statutory else policy.targets
-    rules: Sequence[StatutoryRule | TargetRule] = (
-        family[each.name].rules if each.name in family else ())
-    rule = next((r for r in rules if r.id == each.rule), None)
-    return policy.warn_at if rule is None else policy.fractions(rule)
 
 
 @dataclass(frozen=True)
@@ -114,9 +106,9 @@ class Plan:
                     (*self.fired, *sorted(done)))
 
 
-def plan_for(clocks: CaseClocks, *, fired: Sequence[str] = ()) -> Plan:
-    """The plan of a case with `clocks`, leaving out the alarms that have fired."""
-    policy = load_policy()
+def plan_for(clocks: CaseClocks, policy: Policy, *, fired: Sequence[str] = ()) -> Plan:
+    """The plan of a case with `clocks` under `policy`, leaving out the alarms that have
+    fired."""
     done = set(fired)
     return Plan(clocks.policy_version,
                 tuple(a for a in alarms_of(clocks, policy) if a.key not in done),
@@ -124,17 +116,20 @@ def plan_for(clocks: CaseClocks, *, fired: Sequence[str] = ()) -> Plan:
 
 
 def replan(session: Session, case: Case, now: dt.datetime) -> None:
-    """Rebuild the case's plan after a step changed it; an ended case raises no alarm.
+    """Rebuild the case's plan after a step changed its clocks; an ended case raises no alarm.
 
-    Written past the ORM's version counter: a plan is bookkeeping, not a new version of the
-    case a handler could be overwriting.
+    Called after the step's own UPDATE, which holds the row: the alarms fired are read from
+    the row as it is now, not as the request loaded it, so a sweep that fired meanwhile is
+    not undone. Written past the ORM's version counter: a plan is bookkeeping, not a new
+    version of the case a handler could be overwriting.
     """
-    old = Plan.from_json(case.sla_plan)
-    fired = old.fired if old else ()
+    stored_now = session.scalar(select(CASE_TABLE.c.sla_plan)
+                                .where(CASE_TABLE.c.id == case.id))
+    old = Plan.from_json(stored_now)
     stored: dict[str, Any] | None
     if case.status in OPEN_STATUSES:
         plan = plan_for(clock.compute(case, clock.timeline_events(session, case), now),
-                        fired=fired)
+                        load_policy(), fired=old.fired if old else ())
         stored, next_at = plan.as_json(), plan.next_at
     else:
         stored, next_at = (old.as_json() if old else None), None

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases.models import Case, CaseEvent
+from bankvoc.core.timeutil import ensure_aware
 from bankvoc.orgs.models import Org, User
 from bankvoc.sla import clocks as sla
 from bankvoc.sla import service as sla_service
@@ -62,7 +63,7 @@ def clock_events(rows: Sequence[EventRow], withdrawn_at: dt.datetime | None
     clocks = {*policy.statutory, *policy.targets}
     found: list[sla.ClockEvent] = []
     for type_, moment, data in rows:
-        at = _aware(moment)
+        at = ensure_aware(moment)
         if type_ == "extend":
             found.append(sla.ExtensionGranted(at=at, days=int(data["days"]),
                                               approver=data.get("approver_title")))
@@ -71,20 +72,27 @@ def clock_events(rows: Sequence[EventRow], withdrawn_at: dt.datetime | None
         elif type_ == "resume":
             found.append(sla.PauseEnded(at=at))
         elif type_ == "withdraw" and withdrawn_at is not None:
-            found.append(sla.Withdrawn(at=_aware(withdrawn_at)))
+            found.append(sla.Withdrawn(at=ensure_aware(withdrawn_at)))
         else:
             found.extend(sla.ClockMet(at=at, clock=name)
                          for name in MEETS.get(type_, ()) if name in clocks)
     return found
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+class ClockFacts(Protocol):
+    """What the clocks of a case depend on: a Case, or a row selected with these columns."""
+
+    kind: str
+    received_at: dt.datetime
+    origin: str
+    channel: str
+    severity: str
 
 
-def compute(case: Case, events: Sequence[sla.ClockEvent], now: dt.datetime) -> sla.CaseClocks:
+def compute(case: ClockFacts, events: Sequence[sla.ClockEvent],
+            now: dt.datetime) -> sla.CaseClocks:
     """Every clock of the case with `events`; raises the SLA engine's refusals."""
-    return sla_service.case_clocks(kind=case.kind, received_at=_aware(case.received_at),
+    return sla_service.case_clocks(kind=case.kind, received_at=ensure_aware(case.received_at),
                                    now=now, events=events, origin=case.origin,
                                    channel=case.channel, severity=case.severity)
 

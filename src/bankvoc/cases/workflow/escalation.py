@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from bankvoc.orgs.models import Org, User
 
-_ROLES_BY_LEVEL = {"team_lead": "team_lead", "branch_manager": "branch_manager",
-                   "head_office_consumer_protection": "cpo"}
+_ROLES_BY_LEVEL = {"team_lead": "team_lead", "branch_manager": "branch_manager"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,9 @@ class Directory:
             self._people[user.id] = person
             for role in user.roles:
                 self._by_org_role[(user.org_id, role)].append(person)
+        roots = [org_id for org_id, parent in self._parent.items() if parent is None]
+        self._head_office_cpo = [p for org_id in roots
+                                 for p in self._by_org_role.get((org_id, "cpo"), [])]
 
     def person(self, user_id: int | None) -> Person | None:
         return None if user_id is None else self._people.get(user_id)
@@ -66,9 +68,6 @@ class Directory:
             org_id = self._parent.get(org_id)
         return []
 
-    def _head_office(self, role: str) -> list[Person]:
-        return [p for org_id, parent in self._parent.items() if parent is None
-                for p in self._by_org_role.get((org_id, role), [])]
 
     def recipients(self, to: str, case: CaseParties) -> list[Person]:
         """The people level `to` of the chain names for the case (none when nobody holds it)."""
@@ -77,8 +76,8 @@ class Directory:
             if person is not None:
                 return [person]
             return self._nearest(case.handling_org_id or case.org_id, "team_lead")
-        role = _ROLES_BY_LEVEL[to]
         if to == "head_office_consumer_protection":
-            return self._head_office(role)
+            return self._head_office_cpo
+        role = _ROLES_BY_LEVEL[to]
         start = case.handling_org_id if to == "team_lead" and case.handling_org_id else case.org_id
         return self._nearest(start, role)

@@ -19,7 +19,7 @@ from bankvoc.cases import retention
 from bankvoc.cases import service as cases_service
 from bankvoc.cases.enums import OPEN_STATUSES
 from bankvoc.cases.events import append_event
-from bankvoc.cases.models import Case
+from bankvoc.cases.models import CASE_TABLE, Case
 from bankvoc.cases.workflow import alarms, clock, schemas, telling
 from bankvoc.cases.workflow.config import load_config
 from bankvoc.cases.workflow.models import CaseComplainant, CaseParty
@@ -103,7 +103,8 @@ def apply(session: Session, *, actor: Actor, case: Case, step: schemas.Step,
     append_event(session, case=case, type=action.value, actor_user_id=actor.user_id,
                  data=event_data, at=now)
     telling.tell_customer(session, case=case, action=action, data=data, now=now)
-    alarms.replan(session, case, now)
+    if action.value in clock.CLOCK_STEPS or case.status != before:
+        alarms.replan(session, case, now)
     return case
 
 
@@ -346,7 +347,10 @@ def _answer_regulator(s: Step, p: schemas.AnswerRegulator) -> dict[str, Any]:
 
 
 def _escalate(s: Step, p: schemas.Escalate) -> dict[str, Any]:
-    s.case.escalation_level += 1
+    # From the row as it is (locked on PostgreSQL): the SLA sweep raises the level too.
+    level = s.session.scalar(select(CASE_TABLE.c.escalation_level)
+                             .where(CASE_TABLE.c.id == s.case.id).with_for_update())
+    s.case.escalation_level = (level or 0) + 1
     return {"reason": p.reason, "level": s.case.escalation_level}
 
 
@@ -372,7 +376,8 @@ def _extend(s: Step, p: schemas.Extend) -> dict[str, Any]:
         s.case.due_at = clock.decision_due(clocks)
         return {"days": days, "total_days": clocks[DECISION].days, "reason": p.reason,
                 "approved_by": p.approved_by, "approver_title": title,
-                "due_at": _iso(s.case.due_at)}
+                "due_at": _iso(s.case.due_at),
+                "tell_customer": clocks[DECISION].extensions[-1].tell_customer}
     assert refusal is not None
     if approver is None and isinstance(refusal, ApproverNotAllowed):
         raise Invalid(refusal.message, field="approved_by")
@@ -387,9 +392,12 @@ def _pause(s: Step, p: schemas.Pause) -> dict[str, Any]:
     if s.case.paused_since is not None:
         raise Conflict("the clock is paused already", field="action", code="paused")
     events = clock.timeline_events(s.session, s.case)
-    clock.compute(s.case, [*events, sla.PauseStarted(at=s.now, reason=p.reason)], s.now)
+    clocks = clock.compute(s.case, [*events, sla.PauseStarted(at=s.now, reason=p.reason)],
+                           s.now)
     s.case.paused_since = s.now
-    return {"reason": p.reason, "note": p.note or None}
+    pauses = clocks[DECISION].pauses if DECISION in clocks else ()
+    return {"reason": p.reason, "note": p.note or None,
+            "tell_customer": pauses[-1].tell_customer if pauses else True}
 
 
 def _resume(s: Step, p: schemas.Resume) -> dict[str, Any]:

@@ -31,11 +31,10 @@ from bankvoc.cases.workflow import clock
 from bankvoc.cases.workflow.alarms import ESCALATION, WARNING, Alarm, Plan, plan_for
 from bankvoc.cases.workflow.escalation import CaseParties, Directory, Person
 from bankvoc.core.db import bulk_insert, session_factory, transaction
-from bankvoc.core.errors import BankvocError
+from bankvoc.core.errors import BankvocError, Invalid
 from bankvoc.core.i18n import t
 from bankvoc.notify import service as notify
 from bankvoc.notify.service import Outgoing, Recipient
-from bankvoc.sla import service as sla_service
 from bankvoc.sla.policy import Policy, load_policy
 
 log = logging.getLogger(__name__)
@@ -141,17 +140,15 @@ class _Batch:
         events = clock.timelines(self.session, {row.id: row.withdrawn_at for row in stale})
         for row in stale:
             old = Plan.from_json(row.sla_plan)
+            fired = old.fired if old else ()
             try:
-                clocks = sla_service.case_clocks(
-                    kind=row.kind, received_at=_aware(row.received_at), now=self.now,
-                    events=events[row.id], origin=row.origin, channel=row.channel,
-                    severity=row.severity)
+                clocks = clock.compute(row, events[row.id], self.now)
             except BankvocError as exc:  # a timeline the policy refuses: raise no alarm
                 log.warning("case %s: no deadline alarms: %s", row.reference, exc)
-                self.updates.append(self._update(row, old or Plan(self.policy.version, (), ()),
+                self.updates.append(self._update(row, Plan(self.policy.version, (), fired),
                                                  row.escalation_level))
                 continue
-            plans[row.id] = plan_for(clocks, fired=old.fired if old else ())
+            plans[row.id] = plan_for(clocks, self.policy, fired=fired)
             self.result.planned += 1
         return plans
 
@@ -190,7 +187,12 @@ class _Batch:
         for person in people:
             channel, address = (("email", person.email) if person.email else
                                 ("sms", person.mobile) if person.mobile else (None, None))
-            if channel is None or address is None:
+            try:
+                if channel is None or address is None:
+                    raise Invalid("no work address on file", field="recipient")
+                # Checked here, not by the outbox: one bad address must not fail the batch.
+                notify.normalise_address(channel, address)
+            except Invalid:
                 unreachable.append(person.username)
                 continue
             language = "en" if row.language == "en" else "zh"
@@ -249,10 +251,6 @@ def _template(alarm: Alarm) -> str:
     return "escalated" if alarm.kind == ESCALATION else "deadline_warning"
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def sweep_batch(session: Session, *, now: dt.datetime, limit: int = BATCH,
                 directory: Directory | None = None) -> SweepResult:
     """Fire the alarms of up to `limit` due cases in the caller's transaction."""
@@ -262,10 +260,35 @@ def sweep_batch(session: Session, *, now: dt.datetime, limit: int = BATCH,
     return _Batch(session, now, directory or Directory(session), load_policy()).run(rows)
 
 
+def replan_for_policy(session: Session, *, now: dt.datetime, version: str) -> int:
+    """Make every open case planned under another policy version due now, so the sweep plans
+    it again under `version` (a bank tightened a target: its warnings must not wait for the
+    old plan's next alarm). Returns how many cases."""
+    table = CASE_TABLE
+    result = session.execute(
+        update(table).where(table.c.status.in_(sorted(OPEN_STATUSES)),
+                            table.c.sla_plan.is_not(None),
+                            table.c.sla_plan["policy"].as_string() != version)
+        .values(sla_next_at=now, updated_at=table.c.updated_at))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# (database, policy version) pairs this process has re-planned for: a policy is loaded once
+# per process, so once is enough; doing it again would only cost a scan of the open cases.
+_replanned: set[tuple[str, str]] = set()
+
+
 def sweep(now: dt.datetime, *, sessions: sessionmaker[Session] | None = None,
           limit: int = BATCH) -> SweepResult:
-    """Fire every alarm due at `now`, one transaction per batch of cases."""
+    """Fire every alarm due at `now`, one transaction per batch of cases (the first sweep of a
+    process under a policy version first re-plans the cases planned under another)."""
     sessions = sessions or session_factory()
+    version = load_policy().version
+    with transaction(sessions) as session:  # the write first: SQLite's lock at once
+        key = (str(session.get_bind().engine.url), version)
+        if key not in _replanned:
+            replan_for_policy(session, now=now, version=version)
+    _replanned.add(key)
     with transaction(sessions) as session:
         directory = Directory(session)
     total = SweepResult()

@@ -73,7 +73,9 @@ def tell_customer(session: Session, *, case: Case, action: Action, data: dict[st
     messages = MESSAGES.get(action)
     customer = case.customer
     # Praise has no deadline and is answered with thanks, not with the complaint letters.
-    if not messages or case.kind == "praise" or customer is None:
+    # The SLA policy says whether the customer is told of an extension or a pause.
+    if (not messages or case.kind == "praise" or customer is None
+            or data.get("tell_customer") is False):
         return 0
     found = _address(customer)
     if found is None:
