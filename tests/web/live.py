@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine
@@ -24,6 +25,8 @@ BROWSER_TEST = [
 ]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Where a page may send requests: the test server only (no CDN, nothing leaves the machine).
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def free_port() -> int:
@@ -96,3 +99,12 @@ def chromium() -> Iterator[Any]:
                                              args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def watched_page(browser: Any) -> tuple[Any, set[str]]:
+    """A new desktop-sized page in Chinese, and the set of hosts it sends requests to (which
+    the test compares with `LOCAL_HOSTS` at the end)."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or "?"))
+    return page, hosts

@@ -6,21 +6,16 @@ Never runs `playwright install`: it uses /usr/bin/chromium, and skips when that 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from bankvoc.core import migrate
 from bankvoc.core.db import build_engine, unit_of_work
-from bankvoc.core.settings import reset_settings
-from tests.web.live import BROWSER_TEST, serving
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
 
 SCREENSHOT = Path("/tmp/bankvoc_cases.png")
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 pytestmark = BROWSER_TEST
 
@@ -45,8 +40,9 @@ CARD_CASES = 4
 
 
 
-def _seed(url: str) -> None:
-    """Orgs and cases through the services, committed for real."""
+def _seed(url: str) -> dict[str, str]:
+    """Orgs and cases through the services, committed for real (the test needs no
+    references: it finds its cases through the list)."""
     from bankvoc.intake.schemas import CaseCreate
     from bankvoc.intake.service import register_case
     from bankvoc.orgs import service as orgs
@@ -70,36 +66,19 @@ def _seed(url: str) -> None:
             draft = register_case(session, actor=actor, data=data)
             assert draft.error is None, draft.error
     engine.dispose()
-
-
-@dataclass
-class LiveServer:
-    url: str
+    return {}
 
 
 @pytest.fixture
 def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    migrate_engine = build_engine(url)
-    migrate.upgrade(migrate_engine)
-    migrate_engine.dispose()
-    _seed(url)
-
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    monkeypatch.setenv("BANKVOC_DATABASE_URL", url)
-    reset_settings()
-    engine = build_engine(url)
-    with serving(engine) as base:
-        yield LiveServer(url=base)
-    engine.dispose()
+    with seeded_server(tmp_path / "browser.db", monkeypatch, _seed) as server:
+        yield server
 
 
 def test_a_handler_browses_filters_pages_and_opens_a_case(live_server: LiveServer,
                                                           browser: Any) -> None:
     expect = sync_api.expect
-    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    hosts: set[str] = set()
-    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or "?"))
+    page, hosts = watched_page(browser)
     rows = page.locator("table.cases tbody tr")
 
     # The list, in Chinese, newest first.

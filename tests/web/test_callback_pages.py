@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 
 from bankvoc.cases.models import Case
 from bankvoc.cases.workflow.config import CallbackPolicy
@@ -111,16 +111,37 @@ class TestQueue:
         assert 'href="/callbacks" aria-current="page"' in html
         assert f'action="/callbacks/{callback_of(world, card).id}/result"' in html
 
-    @pytest.mark.parametrize("user", ["bj_handler", "hq_admin", "bj1_agent"])
+    def test_what_each_customer_was_told_is_read_in_one_query(
+        self, client: TestClient, world: World, bj_callbacks: dict[str, str],
+        connection: Connection
+    ) -> None:
+        statements: list[str] = []
+
+        def seen(*args: Any) -> None:  # (conn, cursor, statement, parameters, context, many)
+            statements.append(str(args[2]))
+
+        event.listen(connection, "before_cursor_execute", seen)
+        try:
+            html = client.get("/callbacks", headers=auth(world, "bj_handler")).text
+        finally:
+            event.remove(connection, "before_cursor_execute", seen)
+        assert set(queued(html)) == set(bj_callbacks.values())
+        assert "已电话告知客户退还年费" in html
+        assert sum("FROM case_event" in s for s in statements) == 1
+
+    @pytest.mark.parametrize("user", ["bj_handler", "hq_admin"])
     def test_personal_data_is_masked(self, client: TestClient, world: World,
                                      bj_callbacks: dict[str, str], user: str) -> None:
         html = client.get("/callbacks", headers=auth(world, user)).text
-        if user == "bj1_agent":  # the outlet's agent sees only the outlet's case
-            assert queued(html) == [bj_callbacks["queue"]]
-            return
         assert "张* · 138****5678" in html
         assert PHONE not in html  # neither the customer's phone nor the one in the summary
         assert "张三" not in html
+
+    def test_an_outlet_sees_only_its_own_cases_callbacks(
+        self, client: TestClient, world: World, bj_callbacks: dict[str, str]
+    ) -> None:
+        html = client.get("/callbacks", headers=auth(world, "bj1_agent")).text
+        assert queued(html) == [bj_callbacks["queue"]]
 
     def test_another_branch_sees_nothing_and_may_record_nothing(
         self, client: TestClient, world: World, bj_callbacks: dict[str, str]

@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.timeutil import utcnow
-from tests.web.live import BROWSER_TEST, LiveServer, seeded_server
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
 
 SCREENSHOT = Path("/tmp/bankvoc_callbacks.png")
 ERROR_SCREENSHOT = Path("/tmp/bankvoc_callbacks_error.png")
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 pytestmark = BROWSER_TEST
 
@@ -90,9 +88,7 @@ def _callback(page: Any, reference: str) -> Any:
 def test_a_handler_works_the_callback_queue(live_server: LiveServer, browser: Any) -> None:
     expect = sync_api.expect
     refs = live_server.references
-    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    hosts: set[str] = set()
-    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or "?"))
+    page, hosts = watched_page(browser)
 
     # From the inbox to the queue through the main navigation.
     page.goto(f"{live_server.url}/cases")

@@ -213,6 +213,12 @@ class TestCasePage:
         assert 'data-chain="ok"' in html
         assert "哈希链校验通过（1 个事件）" in html
 
+    def test_the_routing_decision_names_the_handling_org(
+        self, client: TestClient, three_cases: dict[str, str]
+    ) -> None:
+        html = client.get(f"/cases/{three_cases['loan']}").text
+        assert "上海分行 (SH)" in html  # the decision's value, from the code routing stored
+
     def test_personal_data_is_masked(self, client: TestClient,
                                      three_cases: dict[str, str]) -> None:
         html = client.get(f"/cases/{three_cases['card']}").text

@@ -9,20 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from bankvoc.core.db import build_engine, unit_of_work
-from tests.web.live import BROWSER_TEST, LiveServer, seeded_server
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
 
 SCREENSHOT = Path("/tmp/bankvoc_inbox.png")
 CASE_SCREENSHOT = Path("/tmp/bankvoc_case.png")
 TABLET_SCREENSHOT = Path("/tmp/bankvoc_inbox_tablet.png")
 REGULATOR_SCREENSHOT = Path("/tmp/bankvoc_regulator.png")
 CASE_TABLET_SCREENSHOT = Path("/tmp/bankvoc_case_tablet.png")
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 pytestmark = BROWSER_TEST
 
@@ -112,9 +110,7 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
                                                                 browser: Any) -> None:
     expect = sync_api.expect
     refs = live_server.references
-    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    hosts: set[str] = set()
-    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or "?"))
+    page, hosts = watched_page(browser)
 
     # The inbox, in Chinese, each deadline in words and colour.
     page.goto(f"{live_server.url}/cases")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,12 +140,27 @@ def list_cases(
 
 
 def timeline(session: Session, *, actor: Actor, case: Case) -> list[EventRead]:
+    return timelines(session, actor=actor, cases=[case])[case.id]
+
+
+def timelines(session: Session, *, actor: Actor, cases: Sequence[Case],
+              types: Sequence[str] | None = None) -> dict[int, list[EventRead]]:
+    """The events of each case (by case id, in seq order; only those of `types` when given), in
+    one query per 500 cases. The cases were loaded through the actor's scope."""
     actor.require("case.read")
-    rows = session.execute(
-        select(CaseEvent, User.username).outerjoin(User, User.id == CaseEvent.actor_user_id)
-        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
-    return [EventRead(seq=e.seq, type=e.type, at=e.at, actor=name, data=e.data, hash=e.hash)
-            for e, name in rows]
+    chunk = 500  # ids a query binds: well under SQLite's and PostgreSQL's limits
+    ids = list(dict.fromkeys(c.id for c in cases))
+    found: dict[int, list[EventRead]] = {i: [] for i in ids}
+    for start in range(0, len(ids), chunk):
+        stmt = (select(CaseEvent, User.username)
+                .outerjoin(User, User.id == CaseEvent.actor_user_id)
+                .where(CaseEvent.case_id.in_(ids[start:start + chunk])))
+        if types is not None:
+            stmt = stmt.where(CaseEvent.type.in_(list(types)))
+        for e, name in session.execute(stmt.order_by(CaseEvent.case_id, CaseEvent.seq)):
+            found[e.case_id].append(EventRead(seq=e.seq, type=e.type, at=e.at, actor=name,
+                                              data=e.data, hash=e.hash))
+    return found
 
 
 def check_chain(session: Session, *, actor: Actor, case: Case) -> ChainCheck:

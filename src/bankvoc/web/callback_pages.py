@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bankvoc.cases import service as cases_service
 from bankvoc.cases.enums import CaseStatus
 from bankvoc.cases.models import Case
-from bankvoc.cases.schemas import CaseRead
+from bankvoc.cases.schemas import EventRead
 from bankvoc.core.errors import BankvocError, Conflict, Forbidden, NotFound
 from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.nlp import pii
@@ -32,8 +32,14 @@ from bankvoc.surveys.models import Callback
 from bankvoc.surveys.schemas import CallbackResult
 from bankvoc.web.forms import Posted
 from bankvoc.web.i18n import has
-from bankvoc.web.present import Choice, Countdown, Labeller, running_countdown
-from bankvoc.web.workflow_pages import Problem
+from bankvoc.web.present import (
+    Choice,
+    Countdown,
+    Labeller,
+    Problem,
+    decision_text,
+    running_countdown,
+)
 
 STATUSES = (surveys_service.PENDING, surveys_service.DONE, surveys_service.UNREACHABLE,
             surveys_service.SKIPPED)
@@ -43,7 +49,6 @@ NPS_RANGE = (0, 10)
 COMMENT_MAX = 5000  # as `CallbackResult.comment`
 TOLD_MAX = 80
 WHOLE_NUMBER = re.compile(r"[0-9０-９]{1,3}")  # full-width digits too, as Chinese input gives
-CLOSED = frozenset({CaseStatus.closed.value, CaseStatus.archived.value})
 
 # The reasons `surveys.service.decide` writes, in its own (English) words: (pattern, key).
 # A reason in other words is shown as it is.
@@ -83,21 +88,12 @@ def normal_query(query: Mapping[str, str]) -> str:
     return urlencode(QueueForm.from_query(query).query())
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One input to fix: its name, its label, what to do."""
-
-    field: str
-    label: str
-    message: str
-
-
-def _filter_problem(form: QueueForm, lab: Labeller) -> FieldError | None:
+def _filter_problem(form: QueueForm, lab: Labeller) -> Problem | None:
     if form.status not in STATUSES:
-        return FieldError("status", lab("field.callback_status"),
-                          lab("error.choice", value=form.status))
+        return Problem("status", lab("field.callback_status"),
+                       lab("error.choice", value=form.status))
     if form.overdue not in ("", "1"):
-        return FieldError("overdue", lab("field.overdue"), lab("error.choice", value=form.overdue))
+        return Problem("overdue", lab("field.overdue"), lab("error.choice", value=form.overdue))
     return None
 
 
@@ -124,15 +120,12 @@ class ResultForm:
     url: str
     label: str
     inputs: list[ResultInput]
-    errors: list[FieldError]
-    problem: Problem | None = None
+    errors: list[Problem]  # one per input to fix
+    problem: Problem | None = None  # a refusal of the whole form
 
     @property
     def open(self) -> bool:
         return bool(self.errors or self.problem)
-
-    def input(self, name: str) -> ResultInput:
-        return next(i for i in self.inputs if i.name == name)
 
 
 @dataclass(frozen=True)
@@ -141,7 +134,7 @@ class Attempt:
 
     callback_id: int
     values: dict[str, str]
-    errors: list[FieldError]
+    errors: list[Problem]
     problem: Problem | None = None
     status: int = 422
 
@@ -163,7 +156,7 @@ def _input_label(name: str, lab: Labeller) -> str:
     return lab(f"callback_input.{name}")
 
 
-def parse_result(values: Mapping[str, str], lab: Labeller) -> CallbackResult | list[FieldError]:
+def parse_result(values: Mapping[str, str], lab: Labeller) -> CallbackResult | list[Problem]:
     """The service's `CallbackResult`, or every input to fix, in form order."""
     raw = {name: values.get(name, "").strip()
            for name in ("reached", "csat", "nps", "solved", "comment")}
@@ -186,7 +179,7 @@ def parse_result(values: Mapping[str, str], lab: Labeller) -> CallbackResult | l
             errors["comment"] = lab("callback_error.too_long", max=COMMENT_MAX)
         data = {"reached": True, "csat": csat, "nps": nps, "solved": solved,
                 "comment": raw["comment"]}
-    problems = [FieldError(name, _input_label(name, lab), message)
+    problems = [Problem(name, _input_label(name, lab), message)
                 for name, message in errors.items() if message]
     if problems:
         return problems
@@ -197,7 +190,7 @@ def parse_result(values: Mapping[str, str], lab: Labeller) -> CallbackResult | l
         name = str(first["loc"][0]) if first["loc"] else "reached"
         name = name if name in raw else "reached"
         message = str(first.get("msg", "")).removeprefix("Value error, ")
-        return [FieldError(name, _input_label(name, lab), message)]
+        return [Problem(name, _input_label(name, lab), message)]
 
 
 def _result_form(callback_id: int, reference: str, lab: Labeller, *, root: str,
@@ -250,7 +243,6 @@ class CallbackRow:
     told: str
     told_line: str
     status: str
-    status_label: str
     result: str
     completed: str
     form: ResultForm | None
@@ -275,7 +267,7 @@ class CallbackQueue:
     capped: bool = False
     limit: int = QUEUE_LIMIT
     can_record: bool = False
-    problem: FieldError | None = None
+    problem: Problem | None = None
     recorded: Recorded | None = None
     page_problem: Problem | None = None  # a refusal for a callback no longer in the list
     status_code: int = 200
@@ -327,20 +319,9 @@ def is_late(callback: Callback, now: datetime) -> bool:
     return callback.completed_at is not None and ensure_aware(callback.completed_at) > due
 
 
-def _decision(read: CaseRead, lab: Labeller) -> str:
-    if not read.decision_type:
-        return lab("none")
-    words = lab.enum("decision", read.decision_type)
-    if read.decision_amount is not None:
-        words += f" · {lab.money(read.decision_amount, read.currency)}"
-    return words
-
-
-def _told(session: Session, actor: Actor, case: Case, lab: Labeller) -> tuple[str, str]:
-    """(what the customer was told, masked and cut short; how and when) from the latest
+def _told(told: EventRead | None, lab: Labeller) -> tuple[str, str]:
+    """(what the customer was told, masked and cut short; how and when) from the case's latest
     `resolve` event."""
-    told = next((e for e in reversed(cases_service.timeline(session, actor=actor, case=case))
-                 if e.type == "resolve"), None)
     if told is None:
         return "", ""
     summary = pii.mask_text(str(told.data.get("summary") or ""))
@@ -370,11 +351,12 @@ def _result(callback: Callback, lab: Labeller) -> str:
     return f"{line}{lab('colon')}{callback.comment_masked}" if callback.comment_masked else line
 
 
-def _row(session: Session, actor: Actor, callback: Callback, case: Case, lab: Labeller, *,
+def _row(callback: Callback, case: Case, lab: Labeller, *, resolved: EventRead | None,
          now: datetime, root: str, can_record: bool, attempt: Attempt | None) -> CallbackRow:
+    """`resolved`: the case's latest `resolve` event (what the customer was told)."""
     read = cases_service.to_read(case)
     code, reason = reason_of(callback.reason, lab)
-    told, told_line = _told(session, actor, case, lab)
+    told, told_line = _told(resolved, lab)
     pending = callback.status == surveys_service.PENDING
     return CallbackRow(
         id=callback.id, reference=read.reference, case_url=f"{root}/cases/{read.reference}",
@@ -384,9 +366,8 @@ def _row(session: Session, actor: Actor, callback: Callback, case: Case, lab: La
         reason_code=code, reason=reason,
         countdown=callback_countdown(callback, case, now=now, lab=lab),
         round=lab("callbacks.round_n", n=callback.round + 1),  # round 0 is the first
-        customer=lab.customer(read.customer), decision=_decision(read, lab), told=told,
-        told_line=told_line, status=callback.status,
-        status_label=lab(f"callback_status.{callback.status}"), result=_result(callback, lab),
+        customer=lab.customer(read.customer), decision=decision_text(read, lab), told=told,
+        told_line=told_line, status=callback.status, result=_result(callback, lab),
         completed=lab("callbacks.completed", at=lab.when(callback.completed_at))
         if callback.completed_at else "",
         form=_result_form(callback.id, read.reference, lab, root=root, attempt=attempt)
@@ -412,7 +393,7 @@ def recorded(session: Session, *, actor: Actor, callback_id: str, lab: Labeller,
         outcome = "unreachable"
     elif case.reopen_count > callback.round:
         outcome = "reopened"
-    elif case.status in CLOSED:
+    elif case.status == CaseStatus.closed:
         outcome = "closed"
     else:
         outcome = "recorded"
@@ -442,7 +423,10 @@ def queue(session: Session, *, actor: Actor, params: Mapping[str, str], lab: Lab
                                            limit=QUEUE_LIMIT)
     if form.overdue:
         found = [(c, case) for c, case in found if is_late(c, now)]
-    rows = [_row(session, actor, callback, case, lab, now=now, root=root,
+    resolves = cases_service.timelines(session, actor=actor, cases=[case for _, case in found],
+                                       types=("resolve",))  # one query, not one a row
+    last = {ident: events[-1] for ident, events in resolves.items() if events}
+    rows = [_row(callback, case, lab, resolved=last.get(case.id), now=now, root=root,
                  can_record=view.can_record, attempt=attempt) for callback, case in found]
     return replace(view, rows=rows, capped=len(found) >= QUEUE_LIMIT,
                    page_problem=_lost_problem(attempt, rows))
@@ -453,10 +437,7 @@ def _lost_problem(attempt: Attempt | None, rows: Sequence[CallbackRow]) -> Probl
     filtered out): said at the top of the page instead."""
     if attempt is None or any(r.id == attempt.callback_id and r.form for r in rows):
         return None
-    if attempt.problem is not None:
-        return attempt.problem
-    first = attempt.errors[0]
-    return Problem(first.field, first.label, first.message)
+    return attempt.problem if attempt.problem is not None else attempt.errors[0]
 
 
 # --- recording a result -------------------------------------------------------------------------

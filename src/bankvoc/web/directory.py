@@ -23,7 +23,6 @@ class Person:
     display_name: str
     org_code: str
     org_name: str
-    org_path: str
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def case_workers(session: Session, *, actor: Actor, within: str | None = None) -
         if root is None:
             return []
         stmt = stmt.where(Org.path.startswith(root.path, autoescape=True))
-    return [Person(u.username, u.display_name, u.org.code, u.org.name, u.org.path)
+    return [Person(u.username, u.display_name, u.org.code, u.org.name)
             for u in session.scalars(stmt) if allowed(frozenset(u.roles), "case.work")]
 
 

@@ -35,6 +35,7 @@ from bankvoc.web.present import (
     Decision,
     Fact,
     Labeller,
+    Problem,
     TimelineEntry,
     case_facts,
     case_row,
@@ -84,15 +85,6 @@ def filter_options(lab: Labeller, *, regulator: bool = False) -> FilterOptions:
 
 
 @dataclass(frozen=True)
-class FieldProblem:
-    """A bad filter value, in words: which field, what is wrong."""
-
-    field: str
-    label: str
-    message: str
-
-
-@dataclass(frozen=True)
 class CaseList:
     form: FilterForm
     options: FilterOptions
@@ -100,9 +92,8 @@ class CaseList:
     first_url: str
     next_url: str | None
     is_first_page: bool
-    problem: FieldProblem | None = None
+    problem: Problem | None = None
     tools: InboxTools | None = None
-    regulator: bool = False
 
     @property
     def status_code(self) -> int:
@@ -119,9 +110,9 @@ def _url(path: str, query: dict[str, str]) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _problem(error: FilterError, lab: Labeller) -> FieldProblem:
-    return FieldProblem(field=error.field or "q", label=lab(f"field.{error.field}"),
-                        message=lab(f"error.{error.key}", **error.params))
+def _problem(error: FilterError, lab: Labeller) -> Problem:
+    return Problem(field=error.field or "q", label=lab(f"field.{error.field}"),
+                   message=lab(f"error.{error.key}", **error.params))
 
 
 def case_list(session: Session, *, actor: Actor, form: FilterForm, lab: Labeller,
@@ -134,7 +125,7 @@ def case_list(session: Session, *, actor: Actor, form: FilterForm, lab: Labeller
     now = now or utcnow()
     view = CaseList(form=form, options=filter_options(lab, regulator=regulator), rows=[],
                     first_url=_url(path, form.query()), next_url=None,
-                    is_first_page=not form.cursor, tools=tools, regulator=regulator)
+                    is_first_page=not form.cursor, tools=tools)
     effective = form
     if regulator:
         if form.get("origin") in ("direct", REGULATOR):
@@ -170,17 +161,23 @@ class CasePage:
     workflow: WorkflowPanel
 
 
-def _org_names(session: Session, annotations: dict[str, Any]) -> dict[int, str]:
-    """Names of the orgs automatic decisions point at (routing stores the org id)."""
-    names: dict[int, str] = {}
-    item = annotations.get("org")
-    value = item.get("value") if isinstance(item, dict) else None
-    if isinstance(value, int):
+def _org_names(session: Session, annotations: dict[str, Any]) -> dict[int | str, str]:
+    """Names of the orgs automatic decisions point at: routing stores the handling org's code
+    (`handling_org`; cases from before the workflow stored the org id as `org`)."""
+    names: dict[int | str, str] = {}
+    for key in ("org", "handling_org"):
+        item = annotations.get(key)
+        value = item.get("value") if isinstance(item, dict) else None
         try:
-            org = org_service.get_org_by_id(session, org_id=value)
-            names[value] = f"{org.name} ({org.code})"
+            if isinstance(value, int):
+                org = org_service.get_org_by_id(session, org_id=value)
+            elif isinstance(value, str):
+                org = org_service.get_org_by_code(session, code=value)
+            else:
+                continue
         except NotFound:
-            pass
+            continue
+        names[value] = f"{org.name} ({org.code})"
     return names
 
 

@@ -23,7 +23,7 @@ ENUM_KEYS = frozenset({"kind", "channel", "status", "severity"})
 # under a fifth, dark red once overdue.
 AMPLE_ABOVE = 0.5
 URGENT_BELOW = 0.2
-ANNOTATION_ORDER = ("product", "category", "severity", "org", "pii")
+ANNOTATION_ORDER = ("product", "category", "severity", "handling_org", "org", "pii")
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,27 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """What to fix, in words: the input (`field`, None for the whole form), its label, what to
+    do, and the service's own words when they say more."""
+
+    field: str | None
+    label: str
+    message: str
+    detail: str = ""
+
+
+def decision_text(case: CaseRead, lab: Labeller) -> str:
+    """The case's decision and its amount, if any."""
+    if not case.decision_type:
+        return lab("none")
+    words = lab.enum("decision", case.decision_type)
+    if case.decision_amount is not None:
+        words += f" · {lab.money(case.decision_amount, case.currency)}"
+    return words
+
+
+@dataclass(frozen=True)
 class CaseRow:
     reference: str
     received_at: str
@@ -153,7 +174,6 @@ class CaseRow:
     version: int
     assignee: str
     handling_org: str
-    origin: str
     origin_label: str
     origin_reference: str
     countdown: Countdown
@@ -171,7 +191,7 @@ def case_row(case: CaseRead, lab: Labeller, now: datetime) -> CaseRow:
         status_label=lab.enum("status", case.status), title=case.title,
         customer=lab.customer(case.customer), version=case.version,
         assignee=case.assignee or lab("unassigned"), handling_org=handling.name,
-        origin=case.origin, origin_label=lab.enum("origin", case.origin),
+        origin_label=lab.enum("origin", case.origin),
         origin_reference=case.origin_reference or lab("none"),
         countdown=countdown(status=case.status, due_at=case.due_at,
                             received_at=case.received_at, paused=case.paused, now=now,
@@ -213,12 +233,12 @@ class Decision:
     source: str
 
 
-def _decision_value(name: str, value: Any, lab: Labeller, org_names: dict[int, str]) -> str:
+def _decision_value(name: str, value: Any, lab: Labeller, org_names: dict[int | str, str]) -> str:
     if name in ("product", "category"):
         return lab.term(name, str(value) if value else None)
     if name in ENUM_KEYS:
         return lab.enum(name, str(value) if value else None)
-    if name == "org" and isinstance(value, int):
+    if name in ("org", "handling_org") and isinstance(value, int | str):
         return org_names.get(value, str(value))
     if isinstance(value, list):
         return "、".join(str(v) for v in value) or lab("none")
@@ -230,7 +250,7 @@ def _confidence(value: Any) -> str:
 
 
 def decisions(annotations: dict[str, Any], lab: Labeller,
-              org_names: dict[int, str]) -> list[Decision]:
+              org_names: dict[int | str, str]) -> list[Decision]:
     """Each automatic decision with its value, confidence, reason and source stage."""
     order = {name: i for i, name in enumerate(ANNOTATION_ORDER)}
     rows = []

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from bankvoc.api.deps import DbSession
 from bankvoc.web import callback_pages, pages, workflow_pages
 from bankvoc.web.forms import FilterForm
+from bankvoc.web.present import Problem
 from bankvoc.web.rendering import (
     STATIC_DIR,
     CurrentViewer,
@@ -29,7 +30,7 @@ from bankvoc.web.rendering import (
     error_page,
     render,
 )
-from bankvoc.web.workflow_pages import BulkOutcome, Problem
+from bankvoc.web.workflow_pages import BulkOutcome
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

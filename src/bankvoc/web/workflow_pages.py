@@ -29,7 +29,15 @@ from bankvoc.web.directory import OrgGroup, Person
 from bankvoc.web.forms import FilterForm, Posted
 from bankvoc.web.i18n import has
 from bankvoc.web.models import NAME_MAX, QUERY_MAX
-from bankvoc.web.present import Choice, Countdown, Fact, Labeller, countdown
+from bankvoc.web.present import (
+    Choice,
+    Countdown,
+    Fact,
+    Labeller,
+    Problem,
+    countdown,
+    decision_text,
+)
 from bankvoc.web.step_forms import (
     Input,
     StepFormError,
@@ -45,17 +53,6 @@ MAIN_ROAD = frozenset({Action.accept, Action.assign, Action.investigate, Action.
                        Action.approve, Action.resolve, Action.close, Action.archive,
                        Action.reopen})
 ENUM_NAMESPACES = frozenset({"decision"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A refusal in words: the input to fix (`field`, None for the whole form), its label,
-    what to do, and the service's own words when they say more."""
-
-    field: str | None
-    label: str
-    message: str
-    detail: str = ""
 
 
 def input_label(action: str, name: str, lab: Labeller) -> str:
@@ -206,11 +203,6 @@ def _clock(events: Sequence[EventRead], read: CaseRead, lab: Labeller) -> str:
 
 def workflow_facts(read: CaseRead, events: Sequence[EventRead], lab: Labeller) -> list[Fact]:
     handling = read.handling_org or read.org
-    decision = lab("none")
-    if read.decision_type:
-        decision = lab.enum("decision", read.decision_type)
-        if read.decision_amount is not None:
-            decision += f" · {lab.money(read.decision_amount, read.currency)}"
     rows = [
         ("handling_org", f"{handling.name} ({handling.code})"),
         ("assignee", read.assignee or lab("unassigned")),
@@ -220,7 +212,7 @@ def workflow_facts(read: CaseRead, events: Sequence[EventRead], lab: Labeller) -
         ("origin_reference", read.origin_reference or lab("none")),
         ("escalation_level", str(read.escalation_level)),
         ("reopen_count", str(read.reopen_count)),
-        ("decision", decision),
+        ("decision", decision_text(read, lab)),
         ("approval", _approval(events, read, lab)),
         ("clock", _clock(events, read, lab)),
     ]
@@ -406,15 +398,17 @@ class ViewLink:
 
 @dataclass(frozen=True)
 class InboxTools:
+    """The inbox's views and bulk assignment. `query`: the list's filters as a query string,
+    what a saved view keeps and where the inbox's forms come back to."""
+
     presets: list[ViewLink]
     saved: list[ViewLink]
-    save_query: str
+    query: str
     save_name: str = ""
     save_problem: Problem | None = None
     can_assign: bool = False
     handlers: list[OrgGroup] = field(default_factory=list)
     bulk: BulkOutcome | None = None
-    back: str = ""
 
 
 def normal_query(query: str) -> str:
@@ -438,9 +432,9 @@ def inbox_tools(session: Session, *, actor: Actor, form: FilterForm, lab: Labell
     can_assign = actor.can("case.assign")
     handlers = directory.by_org(directory.case_workers(session, actor=actor)) \
         if can_assign else []
-    return InboxTools(presets=presets, saved=saved, save_query=current, save_name=save_name,
+    return InboxTools(presets=presets, saved=saved, query=current, save_name=save_name,
                       save_problem=save_problem, can_assign=can_assign, handlers=handlers,
-                      bulk=bulk, back=current)
+                      bulk=bulk)
 
 
 def save_view(session: Session, *, actor: Actor, posted: Posted,
