@@ -21,3 +21,10 @@ def purge_past_retention(now: datetime) -> dict[str, Any]:
 def sla_sweep(now: datetime) -> dict[str, Any]:
     """Fire the deadline warnings and escalations that are due, each once."""
     return sweep.sweep(now).as_dict()
+
+
+@job("cases.sla_replan", every=timedelta(hours=1))
+def sla_replan(now: datetime) -> dict[str, Any]:
+    """Re-plan the open cases planned under another deadline policy version (once per process
+    and version; run it at once after editing the policy: bankvoc jobs run cases.sla_replan)."""
+    return {"replanned": sweep.replan_policy_change(now)}

@@ -395,3 +395,28 @@ class TestTheJob:
         assert (first["job"], first["claimed"], first["planned"]) == ("cases.sla_sweep", 1, 1)
         assert first["escalations"] >= 1
         assert again["claimed"] == 0
+
+    def test_after_a_policy_change_the_replan_job_makes_old_plans_due_once(
+        self, database: str
+    ) -> None:
+        from typer.testing import CliRunner
+
+        from bankvoc.core.db import unit_of_work
+        from bankvoc.jobs.cli import jobs_app
+
+        runner = CliRunner()
+
+        def run_job(name: str) -> dict[str, Any]:
+            found: dict[str, Any] = json.loads(runner.invoke(
+                jobs_app, ["run", name, "--json"]).stdout.strip().splitlines()[-1])
+            return found
+
+        with unit_of_work() as session:
+            case_id = register(build_world(session)).id
+        run_job("cases.sla_sweep")
+        with unit_of_work() as session:
+            session.execute(update(CASE_TABLE).where(CASE_TABLE.c.id == case_id).values(
+                sla_plan={"policy": "2025.1", "alarms": [], "fired": []}, sla_next_at=None))
+        assert run_job("cases.sla_replan")["replanned"] == 1
+        assert run_job("cases.sla_replan")["replanned"] == 0  # once per process and version
+        assert run_job("cases.sla_sweep")["planned"] == 1

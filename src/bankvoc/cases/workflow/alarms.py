@@ -3,8 +3,9 @@
 Each open case carries its plan (`case.sla_plan`) and the instant its next alarm is due
 (`case.sla_next_at`, indexed), so the sweep (`sweep.py`) reads only the cases with something
 due instead of computing a million cases' clocks every minute. The plan is rebuilt whenever a
-step changes the clocks (every workflow step, a new policy version); a new case comes from
-intake with no plan and `sla_next_at` at its receipt, and the sweep plans it first.
+step may change the clocks (`replan`), and by the sweep for a case planned under another policy
+version (the job `cases.sla_replan` makes those cases due); a new case comes from intake with
+no plan and `sla_next_at` at its receipt, and the sweep plans it first.
 
 An alarm is identified by its clock, kind, step and the due instant it counts towards: an
 extension moves the due instant, so its warnings are new alarms and fire again; an alarm whose

@@ -278,17 +278,25 @@ def replan_for_policy(session: Session, *, now: dt.datetime, version: str) -> in
 _replanned: set[tuple[str, str]] = set()
 
 
-def sweep(now: dt.datetime, *, sessions: sessionmaker[Session] | None = None,
-          limit: int = BATCH) -> SweepResult:
-    """Fire every alarm due at `now`, one transaction per batch of cases (the first sweep of a
-    process under a policy version first re-plans the cases planned under another)."""
+def replan_policy_change(now: dt.datetime, *,
+                         sessions: sessionmaker[Session] | None = None) -> int:
+    """`replan_for_policy` for the policy this process has loaded, once per process and
+    database (the job `cases.sla_replan`: a scan of the open cases, kept out of the sweep)."""
     sessions = sessions or session_factory()
     version = load_policy().version
-    with transaction(sessions) as session:  # the write first: SQLite's lock at once
+    with transaction(sessions) as session:
         key = (str(session.get_bind().engine.url), version)
-        if key not in _replanned:
-            replan_for_policy(session, now=now, version=version)
+        if key in _replanned:
+            return 0
+        found = replan_for_policy(session, now=now, version=version)
     _replanned.add(key)
+    return found
+
+
+def sweep(now: dt.datetime, *, sessions: sessionmaker[Session] | None = None,
+          limit: int = BATCH) -> SweepResult:
+    """Fire every alarm due at `now`, one transaction per batch of cases."""
+    sessions = sessions or session_factory()
     with transaction(sessions) as session:
         directory = Directory(session)
     total = SweepResult()
