@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from bankvoc.alerts.cli import alerts_app
+from bankvoc.analytics.cli import kpi_app
 from bankvoc.cases.cli import cases_app
 from bankvoc.core import migrate
 from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
@@ -22,6 +24,7 @@ from bankvoc.nlp.taxonomy_cli import taxonomy_app
 from bankvoc.notify.cli import notify_app
 from bankvoc.ops import service as ops_service
 from bankvoc.orgs.cli import users_app
+from bankvoc.problems.cli import problems_app
 from bankvoc.sla.cli import sla_app
 from bankvoc.surveys.cli import callbacks_app, surveys_app
 
@@ -41,6 +44,9 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(sla_app, name="sla")
 app.add_typer(surveys_app, name="surveys")
 app.add_typer(callbacks_app, name="callbacks")
+app.add_typer(kpi_app, name="kpi")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(problems_app, name="problems")
 app.command("import")(import_command)
 app.command("classify")(classify_command)
 app.command("scheduler")(scheduler_command)

@@ -7,6 +7,8 @@ from sqlalchemy import MetaData
 
 def metadata() -> MetaData:
     """`Base.metadata` with every feature's models imported (so none is missing)."""
+    import bankvoc.alerts.models
+    import bankvoc.analytics.models
     import bankvoc.cases.models
     import bankvoc.cases.workflow.models
     import bankvoc.customers.models
@@ -16,6 +18,7 @@ def metadata() -> MetaData:
     import bankvoc.nlp.models
     import bankvoc.notify.models
     import bankvoc.orgs.models
+    import bankvoc.problems.models
     import bankvoc.surveys.models
     import bankvoc.web.models  # noqa: F401
     from bankvoc.core.models import Base

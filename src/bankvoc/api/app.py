@@ -7,6 +7,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc import __version__
+from bankvoc.alerts.api import router as alerts_router
+from bankvoc.analytics.api import router as analytics_router
 from bankvoc.api import errors
 from bankvoc.cases.api import router as cases_router
 from bankvoc.cases.workflow.api import router as workflow_router
@@ -18,6 +20,7 @@ from bankvoc.nlp.api import router as text_router
 from bankvoc.nlp.faq_api import router as faq_router
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs.api import router as orgs_router
+from bankvoc.problems.api import router as problems_router
 from bankvoc.surveys.api import router as surveys_router
 
 API_PREFIX = "/api/v1"
@@ -45,6 +48,9 @@ def create_app(
     api.include_router(faq_router)
     api.include_router(surveys_router)
     api.include_router(channels_router)
+    api.include_router(analytics_router)
+    api.include_router(alerts_router)
+    api.include_router(problems_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["ops"])

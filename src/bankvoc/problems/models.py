@@ -1,0 +1,3 @@
+"""Tables of this feature."""
+
+from __future__ import annotations
