@@ -1,0 +1,91 @@
+"""Cases written straight into the tables, each field chosen, so every KPI can be worked out by
+hand; the roll-up refreshed as the job would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from bankvoc.analytics import service
+from bankvoc.cases.models import Case
+from bankvoc.customers.models import Customer
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.models import Org
+from bankvoc.surveys.models import Callback, SurveyResponse
+from tests.conftest import World
+
+_numbers = itertools.count(1)
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    """A Shanghai wall-clock time on `day` (YYYY-MM-DD), as the naive UTC the tables hold."""
+    local = datetime.fromisoformat(day).replace(hour=hour)
+    return (local - timedelta(hours=8)).replace(tzinfo=UTC)
+
+
+@dataclass
+class Bank:
+    world: World
+    session: Session
+
+    def org(self, code: str) -> Org:
+        return org_service.get_org_by_code(self.session, code=code)
+
+    def customer(self, segment: str | None = None) -> Customer:
+        customer = Customer(segment=segment, flags=[])
+        self.session.add(customer)
+        self.session.flush()
+        return customer
+
+    def case(self, org: str, day: str, *, hour: int = 10, kind: str = "complaint",
+             channel: str = "hotline", product: str | None = "credit_card",
+             category: str | None = "fee_dispute", customer: Customer | None = None,
+             decided_after_days: float | None = None, due_after_days: float | None = 15,
+             **fields: Any) -> Case:
+        received = at(day, hour)
+        number = next(_numbers)
+        case = Case(
+            reference=f"TS{number:010d}", kind=kind, channel=channel,
+            status="resolved" if decided_after_days is not None else "accepted",
+            severity="general", org_id=self.org(org).id,
+            customer_id=customer.id if customer else None, product=product,
+            category=category, title="t", text_masked="年费多扣", text_enc="x",
+            text_hash=f"{number:064d}", received_at=received,
+            due_at=received + timedelta(days=due_after_days) if due_after_days else None,
+            resolved_at=(received + timedelta(days=decided_after_days)
+                         if decided_after_days is not None else None),
+            **fields)
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def callback(self, case: Case, *, csat: int | None, nps: int | None = None,
+                 status: str = "done") -> Callback:
+        callback = Callback(case_id=case.id, round=0, status=status, reason="policy",
+                            csat=csat, nps=nps)
+        self.session.add(callback)
+        self.session.flush()
+        return callback
+
+    def survey(self, org: str, day: str, *, csat: int | None, nps: int | None = None,
+               channel: str = "branch") -> SurveyResponse:
+        answer = SurveyResponse(source_system="test", source_id=f"s{next(_numbers)}",
+                                org_id=self.org(org).id, channel=channel, touchpoint="visit",
+                                csat=csat, nps=nps, answered_at=at(day))
+        self.session.add(answer)
+        self.session.flush()
+        return answer
+
+    def refresh(self) -> None:
+        self.session.flush()
+        service.refresh_rollup(self.session)
+
+
+@pytest.fixture
+def bank(world: World, session: Session) -> Bank:
+    return Bank(world=world, session=session)
