@@ -25,6 +25,8 @@ from bankvoc.notify.cli import notify_app
 from bankvoc.ops import service as ops_service
 from bankvoc.orgs.cli import users_app
 from bankvoc.problems.cli import problems_app
+from bankvoc.reports.cli import report_app
+from bankvoc.reports.regulatory_cli import regulatory_app
 from bankvoc.sla.cli import sla_app
 from bankvoc.surveys.cli import callbacks_app, surveys_app
 
@@ -47,6 +49,8 @@ app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(problems_app, name="problems")
+report_app.add_typer(regulatory_app, name="regulatory")
+app.add_typer(report_app, name="report")
 app.command("import")(import_command)
 app.command("classify")(classify_command)
 app.command("scheduler")(scheduler_command)

@@ -21,6 +21,8 @@ from bankvoc.nlp.faq_api import router as faq_router
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs.api import router as orgs_router
 from bankvoc.problems.api import router as problems_router
+from bankvoc.reports.api import router as reports_router
+from bankvoc.reports.regulatory_api import router as regulatory_router
 from bankvoc.surveys.api import router as surveys_router
 
 API_PREFIX = "/api/v1"
@@ -51,6 +53,8 @@ def create_app(
     api.include_router(analytics_router)
     api.include_router(alerts_router)
     api.include_router(problems_router)
+    api.include_router(reports_router)
+    api.include_router(regulatory_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["ops"])

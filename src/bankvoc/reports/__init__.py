@@ -1,1 +1,2 @@
-"""The monthly Voice-of-Customer report, its quarterly review, regulatory statistics; HTML, PDF, XLSX."""
+"""The monthly Voice-of-Customer report, its quarterly review and the regulatory statistics;
+HTML, PDF and XLSX."""
