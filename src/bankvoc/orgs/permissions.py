@@ -24,6 +24,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "case.manage": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.branch_manager}),
     "pii.read": frozenset({Role.admin, Role.cpo, Role.handler}),
     "model.manage": frozenset({Role.admin, Role.cpo, Role.analyst}),
+    # The VOC numbers: everyone reads their subtree's; denominators and targets are set by
+    # consumer protection and analysts.
+    "kpi.read": ALL_ROLES,
+    "kpi.manage": frozenset({Role.admin, Role.cpo, Role.analyst}),
+    # The problem library (投诉问题库): everyone reads it, case workers link their cases to it,
+    # consumer protection and analysts curate it and its improvement actions; any employee
+    # proposes an improvement (建言献策), the improvement committee (消保) reviews it.
+    "problem.read": ALL_ROLES,
+    "problem.link": CASE_WORKERS,
+    "problem.manage": frozenset({Role.admin, Role.cpo, Role.analyst}),
+    "suggestion.create": ALL_ROLES,
+    "suggestion.review": frozenset({Role.admin, Role.cpo}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

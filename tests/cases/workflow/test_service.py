@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -474,3 +474,80 @@ class TestTellingTheCustomer:
         case = register(bank, customer_phone=None, source_id="nophone")
         step(bank, case, "bj_handler", action="accept")
         assert self._queued(bank, case) == []
+
+
+class TestRootCauseAtResolution:
+    """溯源整改: the handler traces the complaint's cause as it is concluded."""
+
+    CAUSE: ClassVar[dict[str, str]] = {"category": "system", "what": "年费重复扣收",
+                                       "why": "免年费标记未生效", "how": "修复标记"}
+
+    def _proposed(self, bank: World, **fields: Any) -> Case:
+        case = register(bank, **fields)
+        for payload in ({"action": "accept"}, {"action": "assign", "user": "bj_handler"},
+                        {"action": "investigate"},
+                        {"action": "propose", "decision": "explanation", "basis": "章程"}):
+            step(bank, case, "bj_handler", **payload)
+        return case
+
+    def _resolve_event(self, bank: World, case: Case) -> CaseEvent:
+        found = bank.session.scalar(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.type == "resolve"))
+        assert found is not None
+        return found
+
+    def test_the_cause_given_with_the_resolution_is_recorded_on_the_timeline(
+        self, bank: World
+    ) -> None:
+        from bankvoc.problems.models import RootCause
+
+        case = self._proposed(bank)
+        step(bank, case, "bj_handler", action="resolve", told_via="phone", summary="已解释",
+             root_cause=self.CAUSE)
+        cause = bank.session.scalar(select(RootCause).where(RootCause.case_id == case.id))
+        assert cause is not None
+        assert (cause.category, cause.how) == ("system", "修复标记")
+        assert events(bank, case)[-2:] == ["root_cause", "resolve"]
+        assert self._resolve_event(bank, case).data["root_cause"] == "system"
+        assert verify_chain(bank.session, case_id=case.id).ok
+
+    def test_a_complaint_resolved_without_one_is_flagged(self, bank: World) -> None:
+        case = self._proposed(bank)
+        step(bank, case, "bj_handler", action="resolve", told_via="phone", summary="已解释")
+        assert case.status == "resolved"
+        assert self._resolve_event(bank, case).data["root_cause"] == "missing"
+
+    def test_a_suggestion_owes_no_root_cause(self, bank: World) -> None:
+        case = self._proposed(bank, kind="suggestion")
+        step(bank, case, "bj_handler", action="resolve", told_via="phone", summary="已采纳")
+        assert "root_cause" not in self._resolve_event(bank, case).data
+
+    def test_the_policy_may_require_it(self, bank: World, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+        shipped = resources.files("bankvoc.cases.workflow").joinpath(
+            "workflow.yaml").read_text("utf-8")
+        policy = tmp_path / "workflow.yaml"
+        policy.write_text(shipped.replace("root_cause: flagged", "root_cause: required"),
+                          "utf-8")
+        monkeypatch.setenv("BANKVOC_WORKFLOW_FILE", str(policy))
+        reset_settings()
+        case = self._proposed(bank)
+        with pytest.raises(Invalid, match="root cause") as raised:
+            step(bank, case, "bj_handler", action="resolve", told_via="phone", summary="x")
+        assert raised.value.field == "root_cause"
+        step(bank, case, "bj_handler", action="resolve", told_via="phone", summary="x",
+             root_cause=self.CAUSE)
+        assert case.status == "resolved"
+
+    def test_it_may_be_given_or_replaced_at_closure(self, bank: World) -> None:
+        from bankvoc.problems.models import RootCause
+
+        case = self._proposed(bank)
+        step(bank, case, "bj_handler", action="resolve", told_via="phone", summary="已解释",
+             root_cause=self.CAUSE)
+        step(bank, case, "bj_handler", action="close",
+             root_cause={**self.CAUSE, "category": "process"})
+        cause = bank.session.scalar(select(RootCause).where(RootCause.case_id == case.id))
+        assert cause is not None
+        assert cause.category == "process"
+        assert events(bank, case)[-2:] == ["root_cause", "close"]

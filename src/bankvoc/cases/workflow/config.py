@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -61,6 +62,9 @@ class WorkflowConfig(BaseModel):
     routing: list[RoutingRule] = Field(default_factory=list)
     callbacks: CallbackPolicy = Field(default_factory=CallbackPolicy)
     max_representatives: int = Field(default=5, ge=1)
+    # A complaint resolved without a root cause: refused (required), or resolved and flagged
+    # (on its timeline, and in problems.service.untraced) for consumer protection to follow up.
+    root_cause: Literal["required", "flagged"] = "flagged"
 
     def limit_of(self, roles: frozenset[str]) -> Decimal:
         """The largest amount any of `roles` may grant alone."""

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from bankvoc.cases.enums import DecisionType
+from bankvoc.problems.schemas import RootCauseIn
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -77,11 +78,18 @@ class Approve(_Step):
 Via = Literal["phone", "sms", "letter", "email", "in_person", "wechat", "app"]
 
 
+# 溯源整改: the handler traces the complaint's cause as the case is concluded; one recorded
+# earlier (problems API) counts, and a new one replaces it.
+ROOT_CAUSE = Field(default=None, description="The root cause (category and 5W1H); workflow.yaml "
+                                             "says whether a complaint may be resolved without")
+
+
 class Resolve(_Step):
     action: Literal["resolve"]
     told_via: Via
     told_at: datetime | None = Field(default=None, description="Default: now")
     summary: Text
+    root_cause: RootCauseIn | None = ROOT_CAUSE
 
 
 class Tell(_Step):
@@ -98,6 +106,7 @@ class CustomerAnswer(_Step):
 
 class Close(_Step):
     action: Literal["close"]
+    root_cause: RootCauseIn | None = ROOT_CAUSE
 
 
 class Archive(_Step):

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bankvoc.cases import retention
 from bankvoc.cases import service as cases_service
-from bankvoc.cases.enums import OPEN_STATUSES
+from bankvoc.cases.enums import OPEN_STATUSES, CaseKind
 from bankvoc.cases.events import append_event
 from bankvoc.cases.models import CASE_TABLE, Case
 from bankvoc.cases.workflow import alarms, clock, schemas, telling
@@ -33,6 +33,8 @@ from bankvoc.nlp import pii
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org, User
 from bankvoc.orgs.service import Actor
+from bankvoc.problems import service as problems_service
+from bankvoc.problems.schemas import RootCauseIn
 from bankvoc.sla import clocks as sla
 from bankvoc.sla.errors import ApproverNotAllowed, ExtensionRefused
 from bankvoc.sla.policy import DECISION
@@ -308,10 +310,27 @@ def _resolve(s: Step, p: schemas.Resolve) -> dict[str, Any]:
     if case.decision_needs_approval and case.decision_approved_by is None:
         raise Conflict(f"the decision of {case.decision_amount} CNY needs an approval first",
                        field="action", code="approval_needed")
+    cause = _trace_cause(s, p.root_cause)
     case.resolved_at = s.now
     told = p.told_at or s.now
     return {"told_via": p.told_via, "told_at": told.isoformat(), "summary": p.summary,
-            "decision": case.decision_type}
+            "decision": case.decision_type, "root_cause": cause}
+
+
+def _trace_cause(s: Step, given: RootCauseIn | None) -> str | None:
+    """溯源整改: record the root cause given with the step (its own timeline event); a
+    complaint concluded without any is refused or flagged, as workflow.yaml says. Returns the
+    cause category, "missing" for the flag, None when nothing is owed (not a complaint)."""
+    if given is not None:
+        return problems_service.record_root_cause(s.session, actor=s.actor, case=s.case,
+                                                  data=given, now=s.now).category
+    if s.case.kind != CaseKind.complaint or problems_service.has_root_cause(
+            s.session, case_id=s.case.id):
+        return None
+    if load_config().root_cause == "required":
+        raise Invalid(f"complaint {s.case.reference} is concluded with its root cause "
+                      "(category and 5W1H)", field="root_cause")
+    return "missing"
 
 
 def _tell(s: Step, p: schemas.Tell) -> dict[str, Any]:
@@ -323,8 +342,10 @@ def _customer_answer(s: Step, p: schemas.CustomerAnswer) -> dict[str, Any]:
 
 
 def _close(s: Step, p: schemas.Close) -> dict[str, Any]:
+    if p.root_cause is not None:
+        _trace_cause(s, p.root_cause)
     s.case.closed_at = s.now
-    return {}
+    return {"root_cause": p.root_cause.category.value if p.root_cause else None}
 
 
 def _archive(s: Step, p: schemas.Archive) -> dict[str, Any]:
