@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, exists, func, literal, or_
+from sqlalchemy import Float, and_, case, cast, exists, func, literal, literal_column, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -60,6 +60,14 @@ def _before(dialect: str, moment: ColumnElement[Any], days: int) -> ColumnElemen
     return func.datetime(moment, f"-{days} days")
 
 
+def callback_done(dialect: str) -> ColumnElement[bool]:
+    """`callback.status = 'done'`, marked as true of most callbacks on SQLite: without table
+    statistics its planner takes the status index for a selective one and scans every done
+    callback once per case (minutes on 50,000 cases) instead of looking each case's up."""
+    done = Callback.status == "done"
+    return func.likelihood(done, literal_column("0.9")) if dialect == "sqlite" else done
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -75,7 +83,7 @@ def case_measures(dialect: str) -> dict[str, ColumnElement[Any]]:
                        earlier.received_at <= Case.received_at,
                        earlier.received_at >= _before(dialect, Case.received_at.expression,
                                                       REPEAT_WINDOW_DAYS)))
-    called_back = exists().where(Callback.case_id == Case.id, Callback.status == "done")
+    called_back = exists().where(Callback.case_id == Case.id, callback_done(dialect))
     first_contact = and_(
         decided, Case.transfer_count == 0, Case.reopen_count == 0,
         _days_between(dialect, Case.resolved_at, Case.received_at) <= FIRST_CONTACT_HOURS / 24)

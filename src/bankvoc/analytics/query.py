@@ -190,7 +190,7 @@ def _from_cases(session: Session, *, kpi: Kpi, period: Period, orgs: Sequence[Or
         statements.append(select(key.label("key"),
                                  *[answer_measures[m].label(m) for m in wanted_answers])
                           .select_from(Callback).join(Case, Case.id == Callback.case_id)
-                          .where(Callback.status == "done"))
+                          .where(measures.callback_done(dialect)))
     rows: list[Mapping[Any, Any]] = []
     org_ids = [o.id for o in orgs]
     for statement in statements:

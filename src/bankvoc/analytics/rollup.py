@@ -177,7 +177,7 @@ def _case_rows(session: Session, *, dim: str, scope: Scope) -> list[dict[str, An
     answered = (select(*keys, *[expr.label(name) for name, expr
                                 in measures.callback_measures().items()])
                 .select_from(Callback).join(Case, Case.id == Callback.case_id)
-                .where(Callback.status == "done"))
+                .where(measures.callback_done(scope.dialect)))
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
     for statement in (counted, answered):
         statement = _within(statement, scope)

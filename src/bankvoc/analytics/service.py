@@ -310,7 +310,7 @@ def drill_all(session: Session, *, actor: Actor, kpi: str, period: str | Period,
         if dim == "segment":
             statement = statement.outerjoin(Customer, Customer.id == Case.customer_id)
         statement = statement.where(measures.dimension_value(dim) == value)
-    population = _population(definition)
+    population = _population(definition, session.get_bind().dialect.name)
     if population is not None:
         statement = statement.where(population)
     if after_id is not None:
@@ -320,10 +320,11 @@ def drill_all(session: Session, *, actor: Actor, kpi: str, period: str | Period,
     yield from session.scalars(statement).unique()
 
 
-def _population(kpi: Kpi) -> ColumnElement[bool] | None:
+def _population(kpi: Kpi, dialect: str) -> ColumnElement[bool] | None:
     if kpi.drill == "decided":
         return Case.resolved_at.is_not(None)
     if kpi.drill == "answered":
-        return exists().where(and_(Callback.case_id == Case.id, Callback.status == "done"))
+        return exists().where(and_(Callback.case_id == Case.id,
+                                   measures.callback_done(dialect)))
     return None
 
