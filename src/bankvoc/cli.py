@@ -14,6 +14,7 @@ from bankvoc.core import migrate
 from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
 from bankvoc.core.db import get_engine, reset_engines, unit_of_work
 from bankvoc.core.settings import get_settings, reset_settings
+from bankvoc.customers.cli import customers_app
 from bankvoc.demo.cli import demo_app
 from bankvoc.intake.channels.cli import channels_app
 from bankvoc.intake.cli import import_command
@@ -47,6 +48,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(surveys_app, name="surveys")
 app.add_typer(callbacks_app, name="callbacks")
 app.add_typer(kpi_app, name="kpi")
+app.add_typer(customers_app, name="customers")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(problems_app, name="problems")
 report_app.add_typer(regulatory_app, name="regulatory")

@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bankvoc import __version__
 from bankvoc.alerts.api import router as alerts_router
 from bankvoc.analytics.api import router as analytics_router
+from bankvoc.analytics.journeys_api import router as journeys_router
 from bankvoc.api import errors
 from bankvoc.cases.api import router as cases_router
 from bankvoc.cases.workflow.api import router as workflow_router
 from bankvoc.core.db import get_engine, session_factory
 from bankvoc.core.settings import get_settings
+from bankvoc.customers.api import router as customers_router
 from bankvoc.intake.api import router as intake_router
 from bankvoc.intake.channels.api import router as channels_router
 from bankvoc.nlp.api import router as text_router
@@ -51,6 +53,8 @@ def create_app(
     api.include_router(surveys_router)
     api.include_router(channels_router)
     api.include_router(analytics_router)
+    api.include_router(journeys_router)
+    api.include_router(customers_router)
     api.include_router(alerts_router)
     api.include_router(problems_router)
     api.include_router(reports_router)

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bankvoc.core.models import Base
@@ -32,3 +43,31 @@ class Customer(Base):
     segment: Mapped[str | None] = mapped_column(String(32))
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerValue(Base):
+    """A customer's value in one month, from the bank's imported customer-value file: recency,
+    frequency and monetary value (RFM), their 1–5 quintile scores over that month's imported
+    population, the segment they name (`customers/segments.yaml`), and the day the customer
+    closed all accounts (`attrited_on`), when they did. One row per customer and month: a file
+    imported again replaces the month's rows it names, never adds to them."""
+
+    __tablename__ = "customer_value"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "as_of"),
+        Index("ix_customer_value_as_of_segment", "as_of", "segment"),
+        Index("ix_customer_value_attrited_on", "attrited_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    as_of: Mapped[date] = mapped_column(Date)  # the first day of the month
+    recency_days: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer)
+    monetary: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    r_score: Mapped[int] = mapped_column(Integer)
+    f_score: Mapped[int] = mapped_column(Integer)
+    m_score: Mapped[int] = mapped_column(Integer)
+    segment: Mapped[str] = mapped_column(String(32))
+    attrited_on: Mapped[date | None] = mapped_column(Date)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
