@@ -4,6 +4,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 DEMO_CASES ?= 20000
+# Chart library for the pages: from the npm registry at set-up (package-lock.json pins it),
+# served from /static/vendor; never a CDN.
+NPM_STAMP := node_modules/.installed-stamp
+ECHARTS   := src/bankvoc/web/static/vendor/echarts.min.js
 
 .PHONY: setup demo test lint typecheck unit bench clean
 
@@ -13,7 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+$(ECHARTS): $(NPM_STAMP)
+	mkdir -p $(dir $(ECHARTS))
+	cp node_modules/echarts/dist/echarts.min.js $(ECHARTS)
+
+setup: $(STAMP) $(ECHARTS)
 
 demo: setup
 	BANKVOC_DEMO=1 $(BIN)/bankvoc db upgrade
@@ -36,4 +48,4 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache node_modules $(dir $(ECHARTS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bankvoc.core.i18n import register, t
+from bankvoc.web.i18n_voc import VOC_UI
 
 UI: dict[str, tuple[str, str]] = {
     # Frame
@@ -558,6 +559,7 @@ CALLBACK_UI: dict[str, tuple[str, str]] = {
                                "“{status}”."),
 }
 UI.update(CALLBACK_UI)
+UI.update(VOC_UI)
 
 register("ui", UI)
 

@@ -1,6 +1,6 @@
 """Server-rendered pages: the inbox (case list), the case page with its workflow forms, the
 regulator-transfer view and the callback queue. Routes only call `pages`/`workflow_pages`/
-`callback_pages`.
+`callback_pages`; the VOC pages (dashboard, problem library, reports) are `voc_routes`'.
 
 The forms post back here and the answers are pages again: a step taken redirects (303) to the
 case page, a refused one shows the page again with the problem next to its form. They accept
@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from bankvoc.api.deps import DbSession
-from bankvoc.web import callback_pages, pages, workflow_pages
+from bankvoc.web import callback_pages, pages, voc_routes, workflow_pages
 from bankvoc.web.forms import FilterForm
 from bankvoc.web.present import Problem
 from bankvoc.web.rendering import (
@@ -180,3 +180,4 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(PageError, error_page)
     app.include_router(router)
+    app.include_router(voc_routes.router)
