@@ -43,7 +43,13 @@ from bankvoc.analytics.models import KpiTarget, OrgMonthStat, RollupMark
 from bankvoc.analytics.periods import add_months, parse_period
 from bankvoc.cases.models import Case
 from bankvoc.core import migrate
-from bankvoc.core.db import build_engine, normalise_url, unit_of_work
+from bankvoc.core.db import (
+    build_engine,
+    bulk_insert,
+    bulk_insert_ids,
+    normalise_url,
+    unit_of_work,
+)
 from bankvoc.customers.models import Customer
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs import service as org_service
@@ -152,8 +158,12 @@ def generate(engine: Engine, cases: int, month: dt.date) -> None:
     for at in range(0, cases, BATCH):
         rows: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
-        for i in range(at, min(at + BATCH, cases)):
-            received = began + dt.timedelta(seconds=rng.randrange(seconds))
+        # Received in order, as a bank's history is: each batch a slice of the 13 months.
+        size = min(BATCH, cases - at)
+        low, high = seconds * at // cases, seconds * (at + size) // cases
+        moments = sorted(rng.randrange(low, max(high, low + 1)) for _ in range(size))
+        for i, offset in zip(range(at, at + size), moments, strict=True):
+            received = began + dt.timedelta(seconds=offset)
             decided = rng.random() < 0.85
             late = rng.random() < 0.08
             via = channel()
@@ -178,24 +188,27 @@ def generate(engine: Engine, cases: int, month: dt.date) -> None:
                 "transfer_count": 1 if rng.random() < 0.2 else 0,
                 "origin": origin_of.get(via, "direct"),
                 "sentiment": rng.uniform(-1, 0.3), "annotations": {},
+                "created_at": received, "updated_at": received,
             })
+        made_at = dt.datetime.now(dt.UTC)
         with unit_of_work(engine) as session:
-            session.execute(insert(Case), rows)
-            ids = session.scalars(select(Case.id).where(
-                Case.reference.in_([r["reference"] for r in rows]),
-                Case.resolved_at.is_not(None))).all()
-            for case_id in ids:
+            ids = bulk_insert_ids(session, Case, rows)
+            decided_ids = [case_id for case_id, row in zip(ids, rows, strict=True)
+                           if row["resolved_at"] is not None]
+            for case_id in decided_ids:
                 if rng.random() < 0.33:
                     answers.append({"case_id": case_id, "round": 0, "status": "done",
                                     "reason": "policy", "nps": rng.randrange(11),
-                                    "csat": rng.choice((1, 2, 3, 4, 4, 5, 5, 5))})
+                                    "csat": rng.choice((1, 2, 3, 4, 4, 5, 5, 5)),
+                                    "created_at": made_at})
             if answers:
-                session.execute(insert(Callback), answers)
-            session.execute(insert(SurveyResponse), [
+                bulk_insert(session, Callback, answers)
+            bulk_insert(session, SurveyResponse, [
                 {"source_system": "bench", "source_id": f"{at}-{j}",
                  "org_id": rng.choice(outlets).id, "channel": "branch", "touchpoint": "visit",
                  "csat": rng.randrange(1, 6), "nps": rng.randrange(11),
-                 "answered_at": began + dt.timedelta(seconds=rng.randrange(seconds))}
+                 "answered_at": began + dt.timedelta(seconds=rng.randrange(seconds)),
+                 "created_at": made_at}
                 for j in range(len(rows) // 20)])
         made += len(rows)
         log(f"{made:,} cases")

@@ -8,6 +8,7 @@ it settles as they are decided.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,11 +70,16 @@ def callback_done(dialect: str) -> ColumnElement[bool]:
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    return func.coalesce(func.sum(_flag(condition)), 0)
 
 
-def case_measures(dialect: str) -> dict[str, ColumnElement[Any]]:
-    """Aggregate expressions over `Case` rows (GROUP BY whatever the caller cuts by)."""
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def case_facts(dialect: str) -> dict[str, ColumnElement[Any]]:
+    """Per-case values whose sums are the case measures: 0/1 flags, and the days to decision
+    (0 when undecided). The one definition of what each measure counts."""
     decided = Case.resolved_at.is_not(None)
     earlier = aliased(Case)
     repeat = and_(
@@ -84,29 +90,35 @@ def case_measures(dialect: str) -> dict[str, ColumnElement[Any]]:
                        earlier.received_at >= _before(dialect, Case.received_at.expression,
                                                       REPEAT_WINDOW_DAYS)))
     called_back = exists().where(Callback.case_id == Case.id, callback_done(dialect))
-    first_contact = and_(
-        decided, Case.transfer_count == 0, Case.reopen_count == 0,
-        _days_between(dialect, Case.resolved_at, Case.received_at) <= FIRST_CONTACT_HOURS / 24)
+    days = _days_between(dialect, Case.resolved_at, Case.received_at)
+    first_contact = and_(decided, Case.transfer_count == 0, Case.reopen_count == 0,
+                         days <= FIRST_CONTACT_HOURS / 24)
     return {
-        "cases": func.count(),
-        "complainants": func.count(func.distinct(Case.customer_id)),
-        "decided": _count_if(decided),
-        "decision_days": func.coalesce(func.sum(case(
-            (decided, _days_between(dialect, Case.resolved_at, Case.received_at)),
-            else_=0.0)), 0.0),
-        "on_time": _count_if(and_(decided, Case.due_at.is_not(None),
-                                  Case.resolved_at <= Case.due_at)),
-        "reopened": _count_if(Case.reopen_count > 0),
-        "repeats": _count_if(repeat),
-        "escalated": _count_if(Case.escalation_level > 0),
-        "regulator": _count_if(or_(Case.origin.in_(REGULATOR_ORIGINS),
-                                   Case.channel == "regulator")),
-        "first_contact": _count_if(first_contact),
-        "called_back": _count_if(called_back),
+        "decided": _flag(decided),
+        "decision_days": case((decided, days), else_=0.0),
+        "on_time": _flag(and_(decided, Case.due_at.is_not(None),
+                              Case.resolved_at <= Case.due_at)),
+        "reopened": _flag(Case.reopen_count > 0),
+        "repeats": _flag(repeat),
+        "escalated": _flag(Case.escalation_level > 0),
+        "regulator": _flag(or_(Case.origin.in_(REGULATOR_ORIGINS), Case.channel == "regulator")),
+        "first_contact": _flag(first_contact),
+        "called_back": _flag(called_back),
     }
 
 
-def _answer_measures(csat: Any, nps: Any) -> dict[str, ColumnElement[Any]]:
+def sum_facts(columns: Mapping[str, Any], customer: Any) -> dict[str, ColumnElement[Any]]:
+    """The case measures as aggregates over per-case fact columns (see `case_facts`)."""
+    return {"cases": func.count(), "complainants": func.count(func.distinct(customer)),
+            **{name: func.coalesce(func.sum(column), 0) for name, column in columns.items()}}
+
+
+def case_measures(dialect: str) -> dict[str, ColumnElement[Any]]:
+    """Aggregate expressions over `Case` rows (GROUP BY whatever the caller cuts by)."""
+    return sum_facts(case_facts(dialect), Case.customer_id)
+
+
+def answer_measures(csat: Any, nps: Any) -> dict[str, ColumnElement[Any]]:
     return {
         "csat_answers": func.count(csat),
         "csat_sum": func.coalesce(func.sum(csat), 0),
@@ -119,12 +131,12 @@ def _answer_measures(csat: Any, nps: Any) -> dict[str, ColumnElement[Any]]:
 
 def callback_measures() -> dict[str, ColumnElement[Any]]:
     """Aggregate expressions over done `Callback` rows joined to their case."""
-    return _answer_measures(Callback.csat, Callback.nps)
+    return answer_measures(Callback.csat, Callback.nps)
 
 
 def survey_measures() -> dict[str, ColumnElement[Any]]:
     """Aggregate expressions over stand-alone `SurveyResponse` rows (roll-up kind `survey`)."""
-    return {"cases": func.count(), **_answer_measures(SurveyResponse.csat, SurveyResponse.nps)}
+    return {"cases": func.count(), **answer_measures(SurveyResponse.csat, SurveyResponse.nps)}
 
 
 CASE_MEASURES = ("cases", "complainants", "decided", "decision_days", "on_time", "reopened",

@@ -11,13 +11,13 @@ bucket twice gives the same rows. `rebuild` recomputes a whole range (first load
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from bankvoc.analytics import measures
@@ -66,31 +66,24 @@ def local_days_of_utc_day(day: date, tz: ZoneInfo) -> set[date]:
 
 
 def refresh(session: Session, *, tz: ZoneInfo, limit: int = MARKS_PER_REFRESH) -> RefreshReport:
-    """Rebuild the rows of every marked bucket (at most `limit` marks in one go)."""
+    """Rebuild the rows of every marked bucket (at most `limit` marks in one go): each marked
+    org's month, day rows and month rows alike."""
     marks = session.execute(select(RollupMark.id, RollupMark.utc_day, RollupMark.org_id)
                             .order_by(RollupMark.id).limit(limit)).all()
     report = RefreshReport(marks=len(marks))
     if not marks:
         return report
-    days_by_org: dict[int, set[date]] = defaultdict(set)
-    for mark in marks:
-        days_by_org[mark.org_id] |= local_days_of_utc_day(mark.utc_day, tz)
-    orgs_by_day: dict[date, set[int]] = defaultdict(set)
     orgs_by_month: dict[date, set[int]] = defaultdict(set)
-    for org_id, days in days_by_org.items():
-        for day in days:
-            orgs_by_day[day].add(org_id)
-            orgs_by_month[month_start(day)].add(org_id)
-    for day, org_ids in sorted(orgs_by_day.items()):
-        report.rows += _recompute(session, grain=DAY, start=day, end=day + timedelta(days=1),
-                                  org_ids=sorted(org_ids), tz=tz)
+    for mark in marks:
+        for day in local_days_of_utc_day(mark.utc_day, tz):
+            orgs_by_month[month_start(day)].add(mark.org_id)
     for month, org_ids in sorted(orgs_by_month.items()):
-        report.rows += _recompute(session, grain=MONTH, start=month, end=next_month(month),
-                                  org_ids=sorted(org_ids), tz=tz)
+        report.rows += _recompute_month(session, month=month, org_ids=sorted(org_ids), tz=tz)
+        report.days += (next_month(month) - month).days
     ids = [mark.id for mark in marks]
     for at in range(0, len(ids), _CHUNK):
         session.execute(delete(RollupMark).where(RollupMark.id.in_(ids[at:at + _CHUNK])))
-    report.days, report.months = len(orgs_by_day), len(orgs_by_month)
+    report.months = len(orgs_by_month)
     return report
 
 
@@ -99,14 +92,10 @@ def rebuild(session: Session, *, start: date, end: date, tz: ZoneInfo) -> Refres
     report = RefreshReport()
     month = month_start(start)
     while month <= end:
-        following = next_month(month)
-        report.rows += _recompute(session, grain=DAY, start=month, end=following, org_ids=None,
-                                  tz=tz)
-        report.days += (following - month).days
-        report.rows += _recompute(session, grain=MONTH, start=month, end=following,
-                                  org_ids=None, tz=tz)
+        report.rows += _recompute_month(session, month=month, org_ids=None, tz=tz)
+        report.days += (next_month(month) - month).days
         report.months += 1
-        month = following
+        month = next_month(month)
     return report
 
 
@@ -114,44 +103,51 @@ def pending_marks(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(RollupMark)) or 0
 
 
-def _recompute(session: Session, *, grain: str, start: date, end: date,
-               org_ids: Sequence[int] | None, tz: ZoneInfo) -> int:
-    """Replace the rows of the periods in [start, end) (for these orgs, or all) by what the
-    cases say now: one month, or any run of days (grouped by local day in one statement)."""
-    stale = delete(CaseRollup).where(CaseRollup.grain == grain, CaseRollup.period >= start,
-                                     CaseRollup.period < end)
-    if org_ids is not None:
-        stale = stale.where(CaseRollup.org_id.in_(org_ids))
-    session.execute(stale)
-    since, until = utc_bounds(start, end, tz)
-    dims = ("all",) if grain == DAY else ("all", *measures.DIMENSIONS)
-    dialect = session.get_bind().dialect.name
-    scope = Scope(since=since, until=until, org_ids=org_ids, dialect=dialect,
-                  day_of=(lambda column: measures.local_period(column, DAY, tz, dialect))
-                  if grain == DAY else None)
-    rows: list[dict[str, Any]] = []
-    for dim in dims:
-        rows += _case_rows(session, dim=dim, scope=scope)
-        if dim in ("all", "channel"):
-            rows += _survey_rows(session, dim=dim, scope=scope)
-    for row in rows:
-        row["grain"] = grain
-        period = row.pop("day", None)
-        row["period"] = start if period is None else _as_date(period)
-    for at in range(0, len(rows), 2_000):
-        session.execute(insert(CaseRollup), rows[at:at + 2_000])
-    return len(rows)
-
-
 @dataclass(frozen=True)
 class Scope:
-    """Which cases a recompute reads, and how it tells their local day (day rows only)."""
+    """Which cases a recompute reads."""
 
     since: datetime
     until: datetime
     org_ids: Sequence[int] | None
     dialect: str
-    day_of: Callable[[Any], Any] | None
+    tz: ZoneInfo
+
+
+def _recompute_month(session: Session, *, month: date, org_ids: Sequence[int] | None,
+                     tz: ZoneInfo) -> int:
+    """Replace a month's rows (its day rows and its month rows, for these orgs or all) by what
+    the cases say now."""
+    following = next_month(month)
+    stale = delete(CaseRollup).where(CaseRollup.period >= month, CaseRollup.period < following)
+    if org_ids is not None:
+        stale = stale.where(CaseRollup.org_id.in_(org_ids))
+    session.execute(stale)
+    since, until = utc_bounds(month, following, tz)
+    scope = Scope(since=since, until=until, org_ids=org_ids,
+                  dialect=session.get_bind().dialect.name, tz=tz)
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for statement in (_case_statement(scope), _callback_statement(scope)):
+        for found in session.execute(statement).mappings():
+            grain = found["grain"]
+            period = month if grain == MONTH else _as_date(found["day"])
+            key = (grain, period, found["org_id"], found["kind"], found["dim"], found["value"])
+            row = rows.setdefault(key, _empty(found["dim"], found["org_id"], found["kind"],
+                                              found["value"]) | {"grain": grain,
+                                                                 "period": period})
+            row.update({name: found[name] for name in found if name in measures.ALL_MEASURES})
+    for grain, dims in ((DAY, ("all",)), (MONTH, ("all", "channel"))):
+        for dim in dims:
+            for row in _survey_rows(session, dim=dim, scope=scope, by_day=grain == DAY):
+                row["grain"] = grain
+                row["period"] = month if grain == MONTH else _as_date(row.pop("day"))
+                row.pop("day", None)
+                rows[(grain, row["period"], row["org_id"], SURVEY_KIND, dim,
+                      row["value"])] = row
+    values = list(rows.values())
+    for at in range(0, len(values), 2_000):
+        session.execute(insert(CaseRollup), values[at:at + 2_000])
+    return len(values)
 
 
 def _as_date(value: Any) -> date:
@@ -162,37 +158,6 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def _key_columns(dim: str, scope: Scope, moment: Any) -> list[Any]:
-    keys = [Case.org_id.label("org_id"), Case.kind.label("kind"),
-            measures.dimension_value(dim).label("value")]
-    if scope.day_of is not None:
-        keys.append(scope.day_of(moment).label("day"))
-    return keys
-
-
-def _case_rows(session: Session, *, dim: str, scope: Scope) -> list[dict[str, Any]]:
-    keys = _key_columns(dim, scope, Case.received_at)
-    counted = select(*keys, *[expr.label(name) for name, expr
-                              in measures.case_measures(scope.dialect).items()])
-    answered = (select(*keys, *[expr.label(name) for name, expr
-                                in measures.callback_measures().items()])
-                .select_from(Callback).join(Case, Case.id == Callback.case_id)
-                .where(measures.callback_done(scope.dialect)))
-    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for statement in (counted, answered):
-        statement = _within(statement, scope)
-        if dim == "segment":
-            statement = statement.outerjoin(Customer, Customer.id == Case.customer_id)
-        statement = statement.group_by(*keys)
-        for row in session.execute(statement).mappings():
-            key = (row["org_id"], row["kind"], row["value"], row.get("day"))
-            target = by_key.setdefault(key, _empty(dim, *key[:3]))
-            if "day" in row:
-                target["day"] = row["day"]
-            target.update({name: row[name] for name in row if name in measures.ALL_MEASURES})
-    return list(by_key.values())
-
-
 def _within(statement: Any, scope: Scope) -> Any:
     statement = statement.where(Case.received_at >= scope.since, Case.received_at < scope.until,
                                 Case.merged_into_id.is_(None))
@@ -201,11 +166,57 @@ def _within(statement: Any, scope: Scope) -> Any:
     return statement
 
 
-def _survey_rows(session: Session, *, dim: str, scope: Scope) -> list[dict[str, Any]]:
+def _cuts(scope: Scope) -> list[Any]:
+    """The columns every fact row carries: org, kind, each dimension's value, local day."""
+    return [Case.org_id.label("org_id"), Case.kind.label("kind"),
+            *[measures.dimension_value(dim).label(dim) for dim in measures.DIMENSIONS],
+            measures.local_period(Case.received_at, DAY, scope.tz, scope.dialect).label("day")]
+
+
+def _grouped(facts: Any, sums: dict[str, Any]) -> Any:
+    """One UNION ALL over the facts: day rows (no cut) and month rows for every cut, so the
+    facts (with their correlated look-ups) are computed once per month, not once per cut."""
+    arms = [select(literal(DAY).label("grain"), literal("all").label("dim"), facts.c.org_id,
+                   facts.c.kind, literal(measures.UNSET).label("value"),
+                   facts.c.day.label("day"), *[e.label(n) for n, e in sums.items()])
+            .group_by(facts.c.org_id, facts.c.kind, facts.c.day)]
+    for dim in ("all", *measures.DIMENSIONS):
+        value = literal(measures.UNSET) if dim == "all" else facts.c[dim]
+        keys = [facts.c.org_id, facts.c.kind] + ([] if dim == "all" else [value])
+        arms.append(select(literal(MONTH).label("grain"), literal(dim).label("dim"),
+                           facts.c.org_id, facts.c.kind, value.label("value"),
+                           null().label("day"), *[e.label(n) for n, e in sums.items()])
+                    .group_by(*keys))
+    return union_all(*arms)
+
+
+def _case_statement(scope: Scope) -> Any:
+    facts_of = measures.case_facts(scope.dialect)
+    facts = _within(select(*_cuts(scope), Case.customer_id.label("customer_id"),
+                           *[e.label(n) for n, e in facts_of.items()])
+                    .outerjoin(Customer, Customer.id == Case.customer_id), scope
+                    ).cte("facts").prefix_with("MATERIALIZED")
+    return _grouped(facts, measures.sum_facts({n: facts.c[n] for n in facts_of},
+                                              facts.c.customer_id))
+
+
+def _callback_statement(scope: Scope) -> Any:
+    answers = _within(select(*_cuts(scope), Callback.csat.label("csat"),
+                             Callback.nps.label("nps"))
+                      .select_from(Callback).join(Case, Case.id == Callback.case_id)
+                      .outerjoin(Customer, Customer.id == Case.customer_id)
+                      .where(measures.callback_done(scope.dialect)), scope
+                      ).cte("answers").prefix_with("MATERIALIZED")
+    return _grouped(answers, measures.answer_measures(answers.c.csat, answers.c.nps))
+
+
+def _survey_rows(session: Session, *, dim: str, scope: Scope, by_day: bool
+                 ) -> list[dict[str, Any]]:
     value = SurveyResponse.channel if dim == "channel" else literal(measures.UNSET)
     keys: list[Any] = [SurveyResponse.org_id.label("org_id"), value.label("value")]
-    if scope.day_of is not None:
-        keys.append(scope.day_of(SurveyResponse.answered_at).label("day"))
+    if by_day:
+        keys.append(measures.local_period(SurveyResponse.answered_at, DAY, scope.tz,
+                                          scope.dialect).label("day"))
     statement = (select(*keys, *[expr.label(name) for name, expr
                                  in measures.survey_measures().items()])
                  .where(SurveyResponse.answered_at >= scope.since,
@@ -216,7 +227,7 @@ def _survey_rows(session: Session, *, dim: str, scope: Scope) -> list[dict[str, 
     rows = []
     for row in session.execute(statement).mappings():
         target = _empty(dim, row["org_id"], SURVEY_KIND, row["value"])
-        if "day" in row:
+        if by_day:
             target["day"] = row["day"]
         target.update({name: row[name] for name in row if name in measures.ALL_MEASURES})
         rows.append(target)

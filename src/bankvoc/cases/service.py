@@ -139,6 +139,17 @@ def list_cases(
     return rows[:limit], next_cursor
 
 
+def count_cases(session: Session, *, actor: Actor, filters: CaseFilters,
+                exclude_statuses: Sequence[str] = ()) -> int:
+    """How many cases `list_cases` would page through (one COUNT, not the pages)."""
+    actor.require("case.read")
+    stmt = _apply_filters(session, _scoped(actor), actor, filters)
+    if exclude_statuses:
+        stmt = stmt.where(Case.status.not_in(list(exclude_statuses)))
+    return session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Case.id).order_by(None).subquery())) or 0
+
+
 def timeline(session: Session, *, actor: Actor, case: Case) -> list[EventRead]:
     return timelines(session, actor=actor, cases=[case])[case.id]
 

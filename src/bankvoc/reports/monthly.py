@@ -602,16 +602,14 @@ def _suggestions(session: Session, scoped: Actor, period: Period, root: Org
     since, until = utc_range(period)
     filters = CaseFilters(kind=CaseKind.suggestion, org=root.code, received_from=since,
                           received_to=until)
+    total = cases_service.count_cases(session, actor=scoped, filters=filters,
+                                      exclude_statuses=(CaseStatus.merged,))
     found: list[Case] = []
     cursor: str | None = None
-    total = 0
-    while True:
+    while len(found) < SUGGESTIONS_SCANNED:  # the newest few hundred are enough to choose from
         page, cursor = cases_service.list_cases(session, actor=scoped, filters=filters,
                                                 cursor=cursor, limit=cases_service.MAX_PAGE)
-        kept = [c for c in page if c.status != CaseStatus.merged]
-        total += len(kept)
-        if len(found) < SUGGESTIONS_SCANNED:
-            found += kept
+        found += [c for c in page if c.status != CaseStatus.merged]
         if cursor is None:
             break
     found = found[:SUGGESTIONS_SCANNED]
