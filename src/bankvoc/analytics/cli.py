@@ -95,8 +95,8 @@ def _number(value: float | None) -> str:
 
 
 def _line(payload: dict[str, Any]) -> str:
-    target = "" if payload["target"] is None else (
-        f"  target {_number(payload['target'])} " + ("met" if payload["met"] else "missed"))
+    verdict = {True: " met", False: " missed", None: ""}[payload["met"]]
+    target = "" if payload["target"] is None else f"  target {_number(payload['target'])}{verdict}"
     change = "" if payload["change"] is None else f"  Δ {payload['change']:+.2f}"
     return f"{payload['label']:<20} {_number(payload['value'])}{change}{target}"
 
