@@ -135,6 +135,12 @@ class TestLoadDemo:
         # A share of the cases is worked through the loop, as a working bank's would be.
         assert {"received", "accepted", "investigating", "resolved"} <= statuses
         assert report.workflow["worked"] > 0
+        # What the VOC screens need: denominators, targets, the problem library, the roll-up.
+        voc = report.as_dict()["voc"]
+        assert voc["org_stats"] > 0
+        assert voc["targets"] > 0
+        assert voc["problems"] == 3
+        assert voc["rollup_rows"] > 0
 
     @pytest.mark.usefixtures("demo_mode")
     def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
@@ -143,7 +149,9 @@ class TestLoadDemo:
         assert again.as_dict() | {"seconds": 0} == {
             "cases": CASES, "accepted": 0, "merged": 0, "updated": 0, "unchanged": CASES,
             "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users,
-            "workflow": {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0}}
+            "workflow": {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0},
+            "voc": {"org_stats": 0, "targets": 0, "problems": 0, "linked_cases": 0,
+                    "rollup_rows": 0, "alerts": 0}}
         assert (again.orgs_created, again.users_created) == (0, 0)
 
     @pytest.mark.usefixtures("demo_mode")

@@ -26,6 +26,7 @@ from bankvoc.core.errors import Forbidden
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import to_local
 from bankvoc.demo import generator
+from bankvoc.demo.voc import VocReport, seed_voc
 from bankvoc.demo.workflow import work_cases
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.context import IntakeContext
@@ -39,7 +40,7 @@ TOKEN_PREFIX = "bv_demo_"
 TOKEN_LABEL = "demo"
 DEFAULT_CASES = 20_000
 # At most this many demo cases are worked through the loop (each step is a real service call).
-WORKED_CASES = 600
+WORKED_CASES = 5_000  # about 20 ms each through the real workflow
 
 
 class DemoModeRequired(Forbidden):
@@ -56,6 +57,7 @@ class DemoReport:
     users_created: int = 0
     users: dict[str, str] = field(default_factory=dict)
     workflow: dict[str, int] = field(default_factory=dict)
+    voc: VocReport | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,10 @@ class DemoReport:
             "rejected": self.counts[Outcome.REJECTED], "seconds": round(self.seconds, 2),
             "today": self.today.isoformat() if self.today else None, "users": self.users,
             "workflow": self.workflow,
+            "voc": None if self.voc is None else {
+                "org_stats": self.voc.stats, "targets": self.voc.targets,
+                "problems": self.voc.problems, "linked_cases": self.voc.links,
+                "rollup_rows": self.voc.rollup_rows, "alerts": self.voc.alerts},
         }
 
 
@@ -185,6 +191,7 @@ def load_demo(
         done += len(batch)
         if on_progress is not None:
             on_progress(done, cases)
-    report.workflow = work_cases(engine, limit=min(max(cases // 10, 1), WORKED_CASES))
+    report.workflow = work_cases(engine, limit=min(max(cases // 4, 1), WORKED_CASES))
+    report.voc = seed_voc(engine, today=today)
     report.seconds = time.perf_counter() - started
     return report
