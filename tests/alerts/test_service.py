@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from bankvoc.alerts import service
 from bankvoc.alerts.models import Alert
 from bankvoc.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bankvoc.core.settings import reset_settings
 from bankvoc.notify.models import Notification
 from bankvoc.orgs import service as org_service
 from tests.alerts.factory import NOW, SCAN_DAY, add_cases, case_row, quiet_month
@@ -151,6 +154,23 @@ class TestMassComplaints:
                                   for _ in range(4)])
         service.scan(world.session, day=SCAN_DAY, now=NOW)
         assert world.session.scalar(select(Alert).where(Alert.kind == "mass_complaint")) is None
+
+    def test_the_bank_s_own_rules_file_set_in_the_environment_is_used(
+        self, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        shipped = resources.files("bankvoc.alerts").joinpath("rules.yaml").read_text("utf-8")
+        own = tmp_path / "rules.yaml"
+        own.write_text(shipped.replace('version: "2026.11.1"', 'version: "bank-own-1"')
+                       .replace("min_similar: 5 ", "min_similar: 4 "), "utf-8")
+        monkeypatch.setenv("BANKVOC_ALERTS_RULES_FILE", str(own))
+        reset_settings()
+        add_cases(world.session, [case_row(org_id=org_id(world, "BJ01"), day=SCAN_DAY,
+                                           similar_key="k" * 16, text="到期未兑付")
+                                  for _ in range(4)])
+        service.scan(world.session, day=SCAN_DAY, now=NOW)
+        found = world.session.scalar(select(Alert).where(Alert.kind == "mass_complaint"))
+        assert found is not None
+        assert found.detail["rules"] == "bank-own-1"
 
 
 class TestEmergingTopics:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import pytest
 
 from bankvoc.analytics import journeys
 from bankvoc.analytics.journeys import JourneysError
 from bankvoc.cases.models import Case
 from bankvoc.core.errors import Forbidden
+from bankvoc.core.settings import reset_settings
 from tests.analytics.conftest import Bank
 
 SHIPPED = journeys.load_journeys()
@@ -25,6 +29,19 @@ class TestStages:
         assert SHIPPED.stage_of("mortgage", "privacy") == "after_sales"
         assert SHIPPED.stage_of("wealth", "mis_selling") == "purchase"
         assert SHIPPED.stage_of(None, None) == SHIPPED.default_stage == "after_sales"
+
+    def test_the_bank_s_own_file_set_in_the_environment_is_used(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        shipped = resources.files("bankvoc.analytics").joinpath("journeys.yaml").read_text(
+            "utf-8")
+        own = tmp_path / "journeys.yaml"
+        own.write_text(shipped.replace(
+            "{product: credit_card, category: fee_dispute, stage: card_use}",
+            "{product: credit_card, category: fee_dispute, stage: after_sales}"), "utf-8")
+        monkeypatch.setenv("BANKVOC_JOURNEYS_FILE", str(own))
+        reset_settings()
+        assert journeys.load_journeys().stage_of("credit_card", "fee_dispute") == "after_sales"
 
     def test_a_product_the_taxonomy_lacks_is_refused_with_its_line(self) -> None:
         text = ("version: x\nstages:\n  - {code: a, zh: 甲, en: A}\ndefault_stage: a\n"

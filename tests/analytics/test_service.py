@@ -112,6 +112,26 @@ class TestKpiReport:
                                                                    "mortgage": 1}
         assert all(g.label != g.key for g in report.groups)
 
+    def test_breaks_down_by_segment_with_the_segment_map_s_names(self, bank: Bank) -> None:
+        valued, lapsing = bank.customer("important_value"), bank.customer("general_win_back")
+        bank.case("BJ", "2026-10-05", customer=valued)
+        bank.case("BJ", "2026-10-06", customer=valued)
+        bank.case("SH", "2026-10-07", customer=lapsing)
+        bank.case("SH", "2026-10-08")  # no customer, so no segment
+        bank.refresh()
+
+        def groups(lang: str) -> dict[str, tuple[str, float | None]]:
+            report = service.kpi_report(bank.session, actor=bank.world.actor("hq_admin"),
+                                        kpi="complaints", period="2026-10", by="segment",
+                                        lang=lang)
+            return {g.key: (g.label, g.figure.value) for g in report.groups}
+
+        assert groups("zh") == {"important_value": ("重要价值客户", 2),
+                                "general_win_back": ("一般挽留客户", 1), "": ("未分群", 1)}
+        assert groups("en") == {"important_value": ("Important value", 2),
+                                "general_win_back": ("General win-back", 1),
+                                "": ("No segment", 1)}
+
     def test_a_branch_sees_its_own_subtree(self, october: Bank) -> None:
         assert value(october, "complaints", user="bj_handler") == 2
 

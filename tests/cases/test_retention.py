@@ -31,6 +31,9 @@ from bankvoc.intake.channels import mentions
 from bankvoc.intake.channels.models import MonitoredMention
 from bankvoc.intake.channels.schemas import ChannelMessageIn
 from bankvoc.notify.models import Notification
+from bankvoc.problems import service as problems_service
+from bankvoc.problems.models import CaseProblem, Problem, RootCause
+from bankvoc.problems.schemas import ProblemCreate, RootCauseIn
 from bankvoc.surveys.models import Callback
 from tests.cases import closing
 from tests.cases.closing import (
@@ -134,6 +137,39 @@ class TestPurge:
         callback = bank.session.scalar(select(Callback).where(Callback.case_id == case.id))
         assert callback is not None
         assert (callback.csat, callback.nps, callback.comment_masked) == (5, 9, None)
+
+    def test_the_root_cause_keeps_its_category_and_the_problem_links_go(
+        self, bank: World, sessions: sessionmaker[Session]
+    ) -> None:
+        due = closed_case(bank)
+        kept = investigated(bank, source_id="open").case  # open: never due
+        problem = problems_service.create_problem(
+            bank.session, actor=bank.actor("hq_admin"),
+            data=ProblemCreate(code="P-CC-FEE-01", title_zh="首年年费误收"))
+        cause = RootCauseIn(category="system", what=f"首年年费误收，客户{NAME}",
+                            why="系统未识别首年免年费标记", where="发卡系统", when="开卡首年",
+                            who="发卡部", how="修复免年费标记")
+        for case in (due, kept):
+            problems_service.record_root_cause(bank.session, actor=bank.actor("bj_handler2"),
+                                               case=case, data=cause)
+            problems_service.link_case(bank.session, actor=bank.actor("bj_handler2"),
+                                       problem_id=problem.id, reference=case.reference)
+        bank.session.flush()
+        retention.purge_due(sessions, now=LATER)
+        bank.session.expire_all()
+
+        def texts(case: Case) -> tuple[str, list[str]]:
+            found = bank.session.scalar(select(RootCause).where(RootCause.case_id == case.id))
+            assert found is not None
+            return found.category, [getattr(found, name)
+                                    for name in problems_service.FIVE_W_ONE_H]
+
+        assert texts(due) == ("system", [""] * 6)
+        assert count(bank.session, CaseProblem, due) == 0
+        assert texts(kept)[1][1:] == ["系统未识别首年免年费标记", "发卡系统", "开卡首年", "发卡部",
+                                      "修复免年费标记"]
+        assert count(bank.session, CaseProblem, kept) == 1
+        assert bank.session.get(Problem, problem.id) is not None
 
     def test_the_evidence_file_goes_once_no_attachment_uses_it(
         self, bank: World, sessions: sessionmaker[Session], storage: Path

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bankvoc.analytics import service as analytics_service
 from bankvoc.core.errors import Forbidden
+from bankvoc.core.settings import reset_settings
 from bankvoc.customers import segments
 from bankvoc.customers.models import Customer, CustomerValue
 from bankvoc.customers.segments import SegmentsError, ValueRow
@@ -63,6 +66,17 @@ class TestSegmentMap:
         assert shipped.label("important_win_back", "zh") == "重要挽留客户"
         assert shipped.label("important_win_back", "en") == "Important win-back"
         assert shipped.label("gold", "en") == "gold"  # an older map's code, shown as it is
+
+    def test_the_bank_s_own_map_set_in_the_environment_is_used(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        shipped = resources.files("bankvoc.customers").joinpath("segments.yaml").read_text(
+            "utf-8")
+        own = tmp_path / "segments.yaml"
+        own.write_text(shipped.replace("zh: 重要价值客户", "zh: 高价值客户"), "utf-8")
+        monkeypatch.setenv("BANKVOC_SEGMENTS_FILE", str(own))
+        reset_settings()
+        assert segments.load_segments().label("important_value", "zh") == "高价值客户"
 
     def test_a_score_list_out_of_range_is_refused_with_its_line(self) -> None:
         text = ("version: x\nhigh_from: 3\nsegments:\n"

@@ -67,3 +67,21 @@ class TestClusterTopics:
         texts = [f"银行客户反映{x}问题" for x in ("盗刷", "盗刷了", "盗刷啊")] * 2
         words = [w for t in cluster_topics(texts) for w in t.label_words]
         assert not {"银行", "客户", "反映", "问题"} & set(words)
+
+    @pytest.mark.parametrize("copies", [40, 80, 300])
+    def test_templated_texts_with_fewer_wordings_than_clusters_are_grouped(
+        self, copies: int
+    ) -> None:
+        # Few distinct wordings, many copies: k-means leaves some of its groups empty, and
+        # their centres (zero vectors) once broke the cosine merge.
+        wordings = ["信用卡年费被乱收取要求退还", "手机银行转账失败资金被冻结",
+                    "理财产品亏损涉嫌销售误导", "网点排队时间太长服务差"]
+        texts = [wordings[i % len(wordings)] for i in range(copies)]
+        topics = cluster_topics(texts)
+        found = sorted(sorted(t.members) for t in topics)
+        assert found == sorted([i for i in range(copies) if i % len(wordings) == w]
+                               for w in range(len(wordings)))
+
+    def test_one_text_repeated_is_one_topic(self) -> None:
+        topics = cluster_topics(["信用卡年费被重复扣款要求退还"] * 60)
+        assert [t.members for t in topics] == [list(range(60))]

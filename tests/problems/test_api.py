@@ -71,6 +71,8 @@ class TestCasesAndProblems:
         assert linked.status_code == 201
         assert [c["case"] for c in client.get(f"/api/v1/problems/{problem['id']}/cases",
                                               headers=headers).json()] == [case.reference]
+        untraced = client.get(f"/api/v1/cases/{case.reference}/root-cause", headers=headers)
+        assert (untraced.status_code, untraced.json()) == (200, None)
         cause = client.put(f"/api/v1/cases/{case.reference}/root-cause", headers=headers,
                            json={"category": "process", "what": "排队久", "why": "窗口不足"})
         assert cause.status_code == 200

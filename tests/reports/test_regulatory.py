@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from bankvoc.analytics import service as analytics
 from bankvoc.cases.models import Case
 from bankvoc.core.errors import Forbidden, Invalid, NotFound
+from bankvoc.core.settings import reset_settings
 from bankvoc.orgs import service as org_service
 from bankvoc.problems.models import CaseProblem, Problem, RootCause
 from bankvoc.reports import regulatory
@@ -317,6 +320,18 @@ class TestSelfCheckConfig:
         from bankvoc.reports.regulatory_selfcheck import load_config
 
         assert load_config().line("csat").min == 80
+
+    def test_the_bank_s_own_file_set_in_the_environment_is_used(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from bankvoc.reports.regulatory_selfcheck import load_config
+
+        shipped = resources.files("bankvoc.reports").joinpath("selfcheck.yaml").read_text("utf-8")
+        own = tmp_path / "selfcheck.yaml"
+        own.write_text(shipped.replace("csat: {min: 80}", "csat: {min: 90}"), "utf-8")
+        monkeypatch.setenv("BANKVOC_SELFCHECK_FILE", str(own))
+        reset_settings()
+        assert load_config().line("csat").min == 90
 
     def test_an_unknown_item_is_refused_with_its_line(self) -> None:
         with pytest.raises(SelfCheckConfigError) as error:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from bankvoc.core.errors import ConfigurationError
+from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import FileRefused, parse_yaml, read_yaml
 
 
@@ -123,8 +124,9 @@ def parse_rules(text: str, *, source: str = "rules.yaml") -> AlertRules:
 
 
 def load_rules(path: Path | None = None) -> AlertRules:
-    """The rules in `path`, else the shipped file; each read once per process."""
-    return _load(path)
+    """The rules in `path`, else the bank's own file (BANKVOC_ALERTS_RULES_FILE), else the
+    shipped one; each read once per process."""
+    return _load(path or get_settings().alerts_rules_file)
 
 
 @lru_cache(maxsize=4)

@@ -157,9 +157,14 @@ def read_journeys(path: Path) -> Journeys:
     return read_yaml(path, Journeys, error=JourneysError)
 
 
-@lru_cache(maxsize=4)
 def load_journeys(path: Path | None = None) -> Journeys:
-    """The journeys in `path`, else the shipped file; each parsed once per process."""
+    """The journeys in `path`, else the bank's own file (BANKVOC_JOURNEYS_FILE), else the
+    shipped one; each parsed once per process."""
+    return _load(path or get_settings().journeys_file)
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path | None) -> Journeys:
     if path is not None:
         return read_journeys(path)
     return parse_journeys(resources.files("bankvoc.analytics").joinpath(DEFAULT_PATH)

@@ -21,6 +21,7 @@ from bankvoc.core.errors import Forbidden, Invalid
 from bankvoc.core.i18n import t
 from bankvoc.core.settings import get_settings
 from bankvoc.customers.models import Customer
+from bankvoc.customers.segments import load_segments
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org
@@ -175,6 +176,9 @@ def _labels(session: Session, by: str, keys: Iterable[Any], lang: str) -> dict[A
         for org in session.scalars(select(Org).where(Org.id.in_(list(keys)))):
             labels[org.id] = (org.name_en or org.name) if lang == "en" else org.name
         return labels
+    if by == "segment":  # the segment map's names (an older map's code shown as it is)
+        segments = load_segments()
+        return {key: segments.label(str(key), lang) for key in keys}
     for key in keys:
         term = (taxonomy.product(str(key)) if by == "product"
                 else taxonomy.category(str(key)) if by == "category" else None)

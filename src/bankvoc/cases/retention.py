@@ -9,7 +9,7 @@ Anonymised, not deleted. The bank keeps counting its complaints after the record
 monthly and yearly statistics by channel, business type and cause (JR/T 0169), complaints per
 outlet and per 10 million customers, trends over more than three years. Deleting the rows would
 rewrite those numbers, break what refers to the case (intake records that make re-imports
-harmless, callbacks, merged cases, later problem-library links), and let an old source row
+harmless, callbacks, merged cases, traced root causes), and let an old source row
 re-imported create the case again. So the case row stays as a statistical skeleton (kind,
 channel, org, product, category, severity, origin, status, amounts, dates, decision type,
 handling figures) and everything that could identify the customer or tell their story goes:
@@ -24,6 +24,8 @@ handling figures) and everything that could identify the customer or tell their 
   the notifications (the customer's encrypted address), the callback and survey comments and
   the survey's customer link (the scores stay), and the sender addresses of channel messages
   (the message rows stay: they keep a redelivered message from making a new case);
+- the problem library's part: the texts of the case's root cause (its 5W1H; the cause
+  category stays) and the case's links to known problems;
 - a social-media mention that became the case: its author (masked and encrypted), its link
   and its masked text. The mention row stays with its date, sentiment and verdict for the
   monitoring trends, and its post id keeps the post from coming back as a new mention.
@@ -68,6 +70,7 @@ from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.intake.channels.models import ChannelMessage, MonitoredMention
 from bankvoc.notify import service as notify_service
 from bankvoc.orgs.service import Actor
+from bankvoc.problems import service as problems_service
 from bankvoc.surveys import service as surveys_service
 
 # Every finished status ends the complaint and sets `closed_at`: each is kept, then purged.
@@ -287,6 +290,7 @@ def anonymise_due(session: Session, *, now: dt.datetime, limit: int,
     _run(session, delete(LabelCorrection).where(LabelCorrection.case_id.in_(ids)))
     notify_service.forget_cases(session, case_ids=ids)
     surveys_service.forget_cases(session, case_ids=ids)
+    problems_service.forget_cases(session, case_ids=ids)
     # The channel adapters' rows (intake.channels) keep the message, not its sender; a
     # mention keeps its date, sentiment and verdict, not its author, link or words.
     _run(session, update(ChannelMessage).where(ChannelMessage.case_id.in_(ids)).values(

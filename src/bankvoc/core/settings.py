@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     calendar_file: Path | None = None
     # A bank's own routing rules and authority limits (cases/workflow/workflow.yaml).
     workflow_file: Path | None = None
+    # A bank's own early-warning rules (alerts/rules.yaml), dispute-resolution self-check lines
+    # (reports/selfcheck.yaml), RFM segment map (customers/segments.yaml) and customer journeys
+    # (analytics/journeys.yaml) instead of the shipped ones.
+    alerts_rules_file: Path | None = None
+    selfcheck_file: Path | None = None
+    segments_file: Path | None = None
+    journeys_file: Path | None = None
     log_level: str = "INFO"
     # Notifications (bankvoc.notify): the adapter per channel; "file" appends JSON Lines under
     # data_dir/notify, "console" prints to stderr (both for the demo), "smtp"/"http" deliver.

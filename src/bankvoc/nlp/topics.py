@@ -121,7 +121,10 @@ def _kmeans(vectors: Any, k: int, random_state: int) -> NDArray[np.intp]:
         return np.zeros(vectors.shape[0], dtype=np.intp)
     dimensions = min(_SVD_DIMENSIONS, vectors.shape[1] - 1, vectors.shape[0] - 1)
     if dimensions >= 2:
-        reduced = TruncatedSVD(dimensions, random_state=random_state).fit_transform(vectors)
+        # Identical texts have no variance: the explained-variance ratio (unused here) would
+        # divide by zero and warn.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reduced = TruncatedSVD(dimensions, random_state=random_state).fit_transform(vectors)
         points: Any = normalize(reduced)
     else:
         points = vectors
@@ -139,15 +142,30 @@ def _merge_close(vectors: Any, assignment: NDArray[np.intp]) -> NDArray[np.intp]
     splits a big or uniform topic into several groups, and they belong together."""
     from sklearn.cluster import AgglomerativeClustering
 
-    count = int(assignment.max()) + 1
+    # k-means may leave groups empty: when repeated (templated) texts give fewer distinct
+    # points than clusters, some labels get no member. Number the groups that have members
+    # 0..n-1, so every group below has a centre.
+    _, assignment = np.unique(assignment, return_inverse=True)
+    assignment = np.asarray(assignment, dtype=np.intp).ravel()
+    count = int(assignment.max()) + 1 if len(assignment) else 0
     if count < 2:
         return assignment
     member = sparse.csr_matrix((np.ones(len(assignment)), (assignment,
                                 np.arange(len(assignment)))), shape=(count, len(assignment)))
-    centres = normalize(np.asarray((member @ vectors).todense()))
-    merged = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                     distance_threshold=1.0 - MERGE_SIMILARITY).fit(centres)
-    return np.asarray(merged.labels_, dtype=np.intp)[assignment]
+    sums = np.asarray((member @ vectors).todense())
+    # A centre of zero length has no direction to compare by cosine (the metric refuses it):
+    # such a group stays on its own. None arises from texts with words (their vectors are
+    # unit length and not negative), but the merge must not depend on it.
+    directed = np.flatnonzero(np.linalg.norm(sums, axis=1) > 0)
+    labels = np.arange(count, dtype=np.intp)
+    if len(directed) >= 2:
+        merged = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                         distance_threshold=1.0 - MERGE_SIMILARITY
+                                         ).fit(normalize(sums[directed]))
+        labels[directed] = np.asarray(merged.labels_, dtype=np.intp)
+        others = np.setdiff1d(np.arange(count), directed)
+        labels[others] = len(directed) + np.arange(len(others))
+    return labels[assignment]
 
 
 def _groups(assignment: NDArray[np.intp]) -> list[NDArray[np.intp]]:

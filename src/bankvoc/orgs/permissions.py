@@ -36,6 +36,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "problem.manage": frozenset({Role.admin, Role.cpo, Role.analyst}),
     "suggestion.create": ALL_ROLES,
     "suggestion.review": frozenset({Role.admin, Role.cpo}),
+    # Early warning: everyone reads the alerts of their subtree (the dashboard and the monthly
+    # report show them); consumer protection, team leads and managers take them in hand; the
+    # scan is run by hand only by consumer protection and administrators.
+    "alert.read": ALL_ROLES,
+    "alert.acknowledge": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.branch_manager}),
+    "alert.scan": frozenset({Role.admin, Role.cpo}),
+    # Importing the customer-value file sets the customers' segments, and with them the KPIs'
+    # segment cut: the people who set the KPIs' denominators and targets do it.
+    "customer.value_import": frozenset({Role.admin, Role.cpo, Role.analyst}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

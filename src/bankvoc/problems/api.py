@@ -171,11 +171,13 @@ def record_root_cause(session: DbSession, actor: CurrentActor, reference: str,
     return _cause_read(session, cause, case.reference)
 
 
-@router.get("/cases/{reference}/root-cause", response_model=RootCauseRead,
+@router.get("/cases/{reference}/root-cause", response_model=RootCauseRead | None,
             responses=errors(401, 403, 404))
-def get_root_cause(session: DbSession, actor: CurrentActor, reference: str) -> RootCauseRead:
+def get_root_cause(session: DbSession, actor: CurrentActor,
+                   reference: str) -> RootCauseRead | None:
+    """The case's root cause; null while it has not been traced."""
     cause, case = service.get_root_cause(session, actor=actor, reference=reference)
-    return _cause_read(session, cause, case.reference)
+    return None if cause is None else _cause_read(session, cause, case.reference)
 
 
 @router.get("/root-causes/untraced", response_model=list[UntracedRead],

@@ -16,8 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CursorResult, Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,12 +97,32 @@ def has_root_cause(session: Session, *, case_id: int) -> bool:
     return session.scalar(select(RootCause.id).where(RootCause.case_id == case_id)) is not None
 
 
-def get_root_cause(session: Session, *, actor: Actor, reference: str) -> tuple[RootCause, Case]:
+def forget_cases(session: Session, *, case_ids: Sequence[int]) -> int:
+    """The retention purge of cases whose keeping period is over (cases/retention.py): the
+    texts of their root causes (the 5W1H) are emptied, their cause category stays for the
+    statistics (and a traced case does not become an untraced one); their links to the
+    library's problems are removed. Returns how many rows were changed or removed."""
+    if not case_ids:
+        return 0
+    ids = list(case_ids)
+    changed = 0
+    for stmt in (
+        update(RootCause).where(RootCause.case_id.in_(ids))
+        .values(**dict.fromkeys(FIVE_W_ONE_H, "")),
+        delete(CaseProblem).where(CaseProblem.case_id.in_(ids)),
+    ):
+        result = cast(CursorResult[Any], session.execute(
+            stmt.execution_options(synchronize_session=False)))
+        changed += result.rowcount
+    return changed
+
+
+def get_root_cause(session: Session, *, actor: Actor, reference: str
+                   ) -> tuple[RootCause | None, Case]:
+    """The case's root cause, None while nobody has traced it (the case is found all the
+    same: 404 is kept for a case the actor may not see)."""
     case = cases_service.get_case(session, actor=actor, reference=reference)
-    cause = session.scalar(select(RootCause).where(RootCause.case_id == case.id))
-    if cause is None:
-        raise NotFound(f"case {reference} has no root cause recorded", field="reference")
-    return cause, case
+    return session.scalar(select(RootCause).where(RootCause.case_id == case.id)), case
 
 
 def untraced(session: Session, *, actor: Actor, since: datetime | None = None,
@@ -478,7 +499,7 @@ def tell_customers_fixed(session: Session, *, problem: Problem, now: datetime) -
             latest[customer.id] = (case, customer)
     items = []
     for customer_id, (case, customer) in latest.items():
-        address = telling._address(customer)  # the one address rule of customer messages
+        address = telling.address_of(customer)  # the one address rule of customer messages
         if address is None:
             continue
         channel, to = address

@@ -118,8 +118,9 @@ def parse_config(text: str, *, source: str = DEFAULT_PATH) -> SelfCheckConfig:
 
 
 def load_config(path: Path | None = None) -> SelfCheckConfig:
-    """The lines in `path`, else the shipped `selfcheck.yaml`; each read once per process."""
-    return _load(path)
+    """The lines in `path`, else the bank's own file (BANKVOC_SELFCHECK_FILE), else the
+    shipped `selfcheck.yaml`; each read once per process."""
+    return _load(path or get_settings().selfcheck_file)
 
 
 @lru_cache(maxsize=4)

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from bankvoc.core.errors import BankvocError, NotFound
+from bankvoc.core.errors import BankvocError
 from bankvoc.orgs.service import Actor
 from bankvoc.problems import actions as actions_service
 from bankvoc.problems import service as problems_service
@@ -343,12 +343,9 @@ def _linked(session: Session, actor: Actor, problem_id: int, lab: Labeller
                                                           problem_id=problem_id,
                                                           limit=LINKED_SHOWN):
         cause, why = lab("none"), ""
-        try:
-            found, _ = problems_service.get_root_cause(session, actor=actor,
-                                                       reference=case.reference)
-        except NotFound:
-            pass
-        else:
+        found, _ = problems_service.get_root_cause(session, actor=actor,
+                                                   reference=case.reference)
+        if found is not None:
             cause, why = lab.enum("cause", found.category), found.why
         rows.append(LinkedCase(
             reference=case.reference, status=case.status,

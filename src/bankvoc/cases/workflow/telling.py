@@ -77,7 +77,7 @@ def tell_customer(session: Session, *, case: Case, action: Action, data: dict[st
     if (not messages or case.kind == "praise" or customer is None
             or data.get("tell_customer") is False):
         return 0
-    found = _address(customer)
+    found = address_of(customer)
     if found is None:
         return 0
     channel, address = found
@@ -93,7 +93,7 @@ def tell_customer(session: Session, *, case: Case, action: Action, data: dict[st
     return queued
 
 
-def _address(customer: Customer) -> tuple[str, str] | None:
+def address_of(customer: Customer) -> tuple[str, str] | None:
     """The customer's mobile by SMS, else their e-mail address (a customer who wrote in)."""
     ring = customer_service.current_keyring()
     if customer.phone_enc:
