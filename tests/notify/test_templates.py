@@ -19,13 +19,19 @@ from bankvoc.notify.templates import (
 from tests.notify.conftest import CONTEXT
 
 CODES = ["accepted", "not_accepted", "transferred", "progress", "extended", "paused", "resumed",
-         "decision", "appeal_route", "callback_request", "escalated", "deadline_warning"]
+         "decision", "appeal_route", "callback_request", "escalated", "deadline_warning",
+         "hot_issue_alert", "problem_fixed", "monthly_report_ready"]
 
 SAMPLE: dict[str, Any] = {
     **CONTEXT, "reason": "需第三方鉴定", "org_name": "北京分行", "progress": "已调取交易记录",
     "paused_at": date(2026, 12, 1), "decided_at": date(2026, 12, 10), "decision": "退还手续费",
     "level": 2, "severity": "重要", "due_at": datetime(2026, 12, 14, 8, 0, tzinfo=UTC),
     "hours_left": 6,
+    "day": date(2026, 12, 1), "kind": "热点问题", "kind_code": "hot_issue", "observed": 31,
+    "title": "信用卡 年费争议 激增", "fixed_at": date(2026, 12, 5),
+    "problem_title": "年费减免规则告知不清", "formats": "HTML, PDF, XLSX",
+    "link": "/api/v1/reports/monthly?month=2026-11&org=BJ",
+    "location": "var/reports/monthly/2026-11", "org_code": "BJ", "period": "2026-11",
 }
 
 MINIMAL = """

@@ -24,7 +24,7 @@ from bankvoc.intake.schemas import CaseCreate
 from bankvoc.intake.service import register_case
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.orgs import service as org_service
-from bankvoc.web.i18n import WORKFLOW_UI, has
+from bankvoc.web.i18n import UI, WORKFLOW_UI, has
 from bankvoc.web.models import SavedView
 from bankvoc.web.present import Labeller, countdown, summarise
 from bankvoc.web.rendering import TEMPLATE_DIR as TEMPLATES
@@ -700,7 +700,10 @@ class TestLabels:
         keys = set()
         for template in TEMPLATES.glob("*.html"):
             keys |= set(re.findall(r"_\('([a-z_.]+)'", template.read_text("utf-8")))
-        missing = sorted(k for k in keys if not has(k))
+        # A key ending in "_" is a prefix the template completes (`'dash.kind_' ~ k`): some
+        # key must start with it.
+        missing = sorted(k for k in keys if not (any(u.startswith(k) for u in UI)
+                                                 if k.endswith("_") else has(k)))
         assert missing == []
 
     def test_every_step_form_has_its_labels(self) -> None:
