@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, literal, null, select, union_all
+from sqlalchemy import delete, func, insert, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
 
 from bankvoc.analytics import measures
@@ -89,6 +89,11 @@ def refresh(session: Session, *, tz: ZoneInfo, limit: int = MARKS_PER_REFRESH) -
 
 def rebuild(session: Session, *, start: date, end: date, tz: ZoneInfo) -> RefreshReport:
     """Recompute every row of the months from `start`'s to `end`'s, for every org."""
+    if session.get_bind().dialect.name == "postgresql":
+        # A rebuild follows bulk loads, which autovacuum has not analysed yet: without
+        # statistics the planner looks repeat complaints up through the 30-day range of
+        # receipts instead of the customer's few cases (minutes a month instead of seconds).
+        session.execute(text('ANALYZE "case", callback, customer, survey_response'))
     report = RefreshReport()
     month = month_start(start)
     while month <= end:
