@@ -24,7 +24,7 @@ from bankvoc.analytics import measures
 from bankvoc.analytics.kpis import Kpi
 from bankvoc.analytics.models import CaseRollup, OrgMonthStat
 from bankvoc.analytics.periods import Period
-from bankvoc.analytics.rollup import DAY, MONTH, SURVEY_KIND, utc_bounds
+from bankvoc.analytics.rollup import DAY, MONTH, utc_bounds
 from bankvoc.cases.models import Case
 from bankvoc.core.errors import Invalid
 from bankvoc.customers.models import Customer
@@ -252,5 +252,3 @@ def _stat(session: Session, *, column: str, period: Period, org_ids: Sequence[in
         return None
     return sum(float(v) for v in values if v is not None) / len(values)
 
-
-__all__ = ["BREAKDOWNS", "SURVEY_KIND", "Answer", "Cut", "Sums", "answer", "subtree"]

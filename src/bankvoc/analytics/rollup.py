@@ -11,13 +11,13 @@ bucket twice gives the same rows. `rebuild` recomputes a whole range (first load
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, literal, null, select, text, union_all
+from sqlalchemy import delete, insert, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
 
 from bankvoc.analytics import measures
@@ -102,10 +102,6 @@ def rebuild(session: Session, *, start: date, end: date, tz: ZoneInfo) -> Refres
         report.months += 1
         month = next_month(month)
     return report
-
-
-def pending_marks(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(RollupMark)) or 0
 
 
 @dataclass(frozen=True)
@@ -246,10 +242,3 @@ def _empty(dim: str, org_id: int, kind: str, value: str) -> dict[str, Any]:
     row: dict[str, Any] = {name: 0 for name in measures.ALL_MEASURES}
     row.update(org_id=org_id, kind=kind, dim=dim, value=value, decision_days=0.0)
     return row
-
-
-def marked_buckets(session: Session) -> Iterable[tuple[date, int]]:
-    """The (UTC day, org) buckets waiting for a refresh (for tests and `bankvoc kpi status`)."""
-    return session.execute(select(RollupMark.utc_day, RollupMark.org_id).distinct()).all()
-
-

@@ -387,18 +387,25 @@ def _month_keys(period: Period) -> list[str]:
     return [m.strftime("%Y-%m") for m in period.month_starts()]
 
 
+def _by_month(session: Session, actor: Actor, code: str, period: Period, root: Org,
+              lang: Lang, months: list[str]) -> tuple[analytics.KpiReport, list[float | None]]:
+    """A KPI month by month over `period`: a count is 0 in a month without cases, a rate
+    has no value."""
+    found = analytics.kpi_report(session, actor=actor, kpi=code, period=period, org=root.code,
+                                 by="month", compare=False, lang=lang)
+    by_month = {g.key[:7]: g.figure.value for g in found.groups}
+    empty = 0.0 if found.kpi.denominator is None else None
+    return found, [by_month.get(m, empty) for m in months]
+
+
 def _trends(session: Session, actor: Actor, period: Period, root: Org, lang: Lang) -> Trends:
     window = trend_period(period)
     months = _month_keys(window)
     series = []
     for code in TREND_KPIS:
-        found = analytics.kpi_report(session, actor=actor, kpi=code, period=window,
-                                     org=root.code, by="month", compare=False, lang=lang)
-        by_month = {g.key[:7]: g.figure.value for g in found.groups}
-        counts = found.kpi.denominator is None
+        found, values = _by_month(session, actor, code, window, root, lang, months)
         series.append(Series(code=code, label=found.kpi.label(lang), unit=found.kpi.unit,
-                             points=[by_month.get(m, 0.0 if counts else None)
-                                     for m in months]))
+                             points=values))
     return Trends(months=months, series=series)
 
 
@@ -407,13 +414,9 @@ def _quarter_columns(session: Session, actor: Actor, period: Period, root: Org,
     months = _month_keys(period)
     columns = []
     for code in QUARTER_KPIS:
-        found = analytics.kpi_report(session, actor=actor, kpi=code, period=period,
-                                     org=root.code, by="month", compare=False, lang=lang)
-        by_month = {g.key[:7]: g.figure.value for g in found.groups}
-        counts = found.kpi.denominator is None
+        found, values = _by_month(session, actor, code, period, root, lang, months)
         columns.append(MonthColumn(code=code, label=found.kpi.label(lang), unit=found.kpi.unit,
-                                   values=[by_month.get(m, 0.0 if counts else None)
-                                           for m in months]))
+                                   values=values))
     return months, columns
 
 
