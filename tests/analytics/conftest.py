@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from bankvoc.analytics import service
+from bankvoc.analytics import rollup, service
 from bankvoc.cases.models import Case
 from bankvoc.customers.models import Customer
 from bankvoc.orgs import service as org_service
@@ -62,6 +62,7 @@ class Bank:
             **fields)
         self.session.add(case)
         self.session.flush()
+        rollup.mark_new_cases(self.session, [(received, case.org_id)])
         return case
 
     def callback(self, case: Case, *, csat: int | None, nps: int | None = None,

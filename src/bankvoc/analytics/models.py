@@ -59,8 +59,9 @@ class CaseRollup(Base):
 
 class RollupMark(Base):
     """An org and UTC day some of whose cases (or answers) changed: its roll-up rows must be
-    rebuilt. Written by database triggers in the transaction of the change, so no writer, bulk
-    or not, can forget it; removed by the refresh that rebuilt them.
+    rebuilt. Written in the transaction of the change: for a changed or deleted case, callback
+    or answer by a database trigger, so no writer can forget it; for a new case by whoever
+    inserts it (`rollup.mark_new_cases`). Removed by the refresh that rebuilt them.
 
     An append-only log, not a set: a unique key would make two transactions that change
     cases of the same org on the same day wait for each other (or deadlock) on PostgreSQL.

@@ -1,17 +1,19 @@
 """Keeping the roll-up (`case_rollup`) equal to what the cases say.
 
-Triggers log the org and UTC day of every changed case, callback and survey answer in
-`rollup_mark`. `refresh` takes the logged buckets, turns each into the local days and months it
-touches, recomputes those rows from the cases (DELETE, then INSERT … SELECT … GROUP BY) and
-removes exactly the marks it read, in one transaction. A change committed while it runs leaves
-a mark it did not read, so the next refresh takes it: nothing is missed, and recomputing a
-bucket twice gives the same rows. `rebuild` recomputes a whole range (first load, repair).
+Triggers log the org and UTC day of every changed or deleted case, callback and survey answer
+in `rollup_mark`; a new case is logged by the code that inserts it (`mark_new_cases`: intake,
+once per org and day of a batch, where a trigger per row halved the insert rate). `refresh`
+takes the logged buckets, turns each into the local days and months it touches, recomputes
+those rows from the cases (DELETE, then INSERT … SELECT … GROUP BY) and removes exactly the
+marks it read, in one transaction. A change committed while it runs leaves a mark it did not
+read, so the next refresh takes it: nothing is missed, and recomputing a bucket twice gives the
+same rows. `rebuild` recomputes a whole range (first load, repair).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from bankvoc.analytics import measures
 from bankvoc.analytics.models import CaseRollup, RollupMark
 from bankvoc.cases.models import Case
+from bankvoc.core.db import bulk_insert
 from bankvoc.customers.models import Customer
 from bankvoc.surveys.models import Callback, SurveyResponse
 
@@ -63,6 +66,14 @@ def local_days_of_utc_day(day: date, tz: ZoneInfo) -> set[date]:
     first = datetime.combine(day, time(), tzinfo=UTC)
     last = first + timedelta(days=1) - timedelta(microseconds=1)
     return {first.astimezone(tz).date(), last.astimezone(tz).date()}
+
+
+def mark_new_cases(session: Session, cases: Iterable[tuple[datetime, int]]) -> None:
+    """Log the buckets of newly inserted cases, given as (receipt time, org id), in the
+    inserting transaction; every insert of cases must call it."""
+    buckets = {(received_at.astimezone(UTC).date(), org_id) for received_at, org_id in cases}
+    bulk_insert(session, RollupMark, [{"utc_day": day, "org_id": org_id}
+                                      for day, org_id in sorted(buckets)])
 
 
 def refresh(session: Session, *, tz: ZoneInfo, limit: int = MARKS_PER_REFRESH) -> RefreshReport:

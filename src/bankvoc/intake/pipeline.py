@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
 
+from bankvoc.analytics.rollup import mark_new_cases
 from bankvoc.cases import references, retention, review
 from bankvoc.cases.enums import REFERENCE_PREFIX, CaseStatus
 from bankvoc.cases.events import GENESIS_HASH, chain_tips, event_row
@@ -102,6 +103,7 @@ def _insert_cases(new: list[Draft], merged: list[Draft], ctx: IntakeContext) -> 
     rows = [_case_row(d, merges_into[id(d)], ctx) for d in new]
     for draft, case_id in zip(new, bulk_insert_ids(ctx.db, Case, rows), strict=True):
         draft.case_id = case_id
+    mark_new_cases(ctx.db, ((row["received_at"], row["org_id"]) for row in rows))
 
 
 def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
