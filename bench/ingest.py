@@ -126,7 +126,7 @@ def run_raw_inserts(url: str, rows: dict[str, tuple[list[str], list[tuple[Any, .
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=2_000)
+    parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL server to use (databases are created on it); "
                              "default: SQLite in a temporary folder")

@@ -8,19 +8,25 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
+from bankvoc.analytics import service as analytics
+from bankvoc.analytics.models import RollupMark
 from bankvoc.cases.models import Case
 from bankvoc.core.db import build_engine, unit_of_work
-from bankvoc.intake.importer import import_file
+from bankvoc.intake.draft import Draft
+from bankvoc.intake.importer import ReadAhead, _Batch, import_file
 from bankvoc.intake.models import IntakeRecord
+from bankvoc.intake.readers import SourceRow
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
 from tests.conftest import TEST_PII_KEY, TEST_SECRET, build_world
@@ -88,6 +94,24 @@ class TestImportFile:
             ("3", "received_at"), ("5", "amount"), ("7", "text"), ("8", "customer_phone")]
         assert all(r["reason"] for r in rejects)
         assert counts(engine) == (2, 3)
+
+    def test_new_cases_mark_their_org_and_day_for_the_roll_up_once_each(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        rows = [GOOD[0], GOOD[1], [*GOOD[1][:6], "网点排队等了三个小时", *GOOD[1][7:]]]
+        rows[2][0] = "A4"
+        import_file(write_csv(tmp_path / "cases.csv", rows), engine=engine, actor=admin)
+        with unit_of_work(engine) as session:
+            marks = session.execute(select(RollupMark.utc_day, RollupMark.org_id)).all()
+            stored = session.execute(select(Case.received_at, Case.org_id)).all()
+            assert len(stored) == 3
+            assert sorted(marks) == sorted({(at.astimezone(UTC).date(), org_id)
+                                            for at, org_id in stored})
+            assert len(marks) == 2  # two cases of one org on one day: one mark
+            assert analytics.refresh_rollup(session).marks == 2
+            report = analytics.kpi_report(session, actor=admin, kpi="complaints",
+                                          period="2026-11")
+            assert (report.source, report.figure.value) == ("rollup:month", 3)
 
     def test_running_the_same_file_twice_changes_nothing(
         self, engine: Engine, admin: Actor, tmp_path: Path
@@ -160,6 +184,52 @@ class TestImportFile:
         path = write_csv(tmp_path / "cases.csv", GOOD + BAD + GOOD)
         report = import_file(path, engine=engine, actor=admin, batch_size=2)
         assert sum(report.counts.values()) == len(GOOD + BAD + GOOD)
+
+
+def _numbered_batches(count: int) -> Iterator[_Batch]:
+    for number in range(count):
+        yield _Batch(1, [], [SourceRow(number, {})])
+
+
+def _drafts(where: str) -> Callable[[list[SourceRow]], list[Draft]]:
+    return lambda rows: [Draft(row=r.number, raw={"prepared": where}) for r in rows]
+
+
+class TestReadAhead:
+    def test_while_the_workers_are_slow_this_process_prepares_later_batches_in_file_order(
+        self,
+    ) -> None:
+        started = threading.Event()  # the workers are "up" once a later batch is made here
+        prepare_there, prepare_here = _drafts("there"), _drafts("here")
+
+        def there(rows: list[SourceRow]) -> list[Draft]:
+            started.wait(timeout=10)
+            return prepare_there(rows)
+
+        def here(rows: list[SourceRow]) -> list[Draft]:
+            if rows[0].number > 0:
+                started.set()
+            return prepare_here(rows)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = ReadAhead(_numbered_batches(12), pool=pool, there=there, here=here,
+                              workers=1)
+            seen = [(d.row, d.raw["prepared"]) for batch in ahead for d in batch.drafts]
+        assert [row for row, _ in seen] == list(range(12))
+        assert seen[:2] == [(0, "here"), (1, "there")]  # the first never waits for the pool
+        assert any(row > 0 and where == "here" for row, where in seen)
+
+    def test_when_the_workers_keep_up_they_prepare_all_but_the_first(self) -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = ReadAhead(_numbered_batches(6), pool=pool, there=_drafts("there"),
+                              here=_drafts("here"), workers=1)
+            seen = []
+            for batch in ahead:
+                for future in list(ahead.queue):
+                    if future[1] is not None:
+                        future[1].result()  # storing takes longer than preparing
+                seen += [d.raw["prepared"] for d in batch.drafts]
+        assert seen == ["here"] + ["there"] * 5
 
 
 def _big_file(path: Path, rows: int) -> Path:

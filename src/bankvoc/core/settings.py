@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     demo: bool = False
     data_dir: Path = Path("./var")
     text_max_chars: int = Field(default=20_000, ge=100)
-    import_batch_size: int = Field(default=2_000, ge=1)
+    import_batch_size: int = Field(default=5_000, ge=1)
     attachment_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     dedupe_window_days: int = Field(default=30, ge=1)
     # Automatic product/category decisions less sure than this wait for a handler's review.

@@ -98,7 +98,7 @@ def ids_by_blind_index(session: Session, *, indexes: Iterable[str]) -> dict[str,
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = session.execute(
+        rows = session.connection().execute(
             select(Customer.id, Customer.phone_bidx, Customer.id_number_bidx,
                    Customer.email_bidx).where(
                 or_(Customer.phone_bidx.in_(chunk), Customer.id_number_bidx.in_(chunk),

@@ -84,13 +84,10 @@ class Draft:
     prepared: dict[str, Any] = field(default_factory=dict)
     error_field: str | None = None
     error: str | None = None
+    rejected: bool = False
     # Filled in at persist time.
     case_id: int | None = None
     reference: str | None = None
-
-    @property
-    def rejected(self) -> bool:
-        return self.error is not None
 
     @property
     def done(self) -> bool:
@@ -98,7 +95,7 @@ class Draft:
         return self.rejected or self.outcome == Outcome.UNCHANGED
 
     def reject(self, field_name: str, reason: str) -> None:
-        self.error_field, self.error = field_name, reason
+        self.error_field, self.error, self.rejected = field_name, reason, True
         self.outcome = Outcome.REJECTED
 
     def annotate(self, name: str, annotation: Annotation) -> None:

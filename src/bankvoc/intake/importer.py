@@ -2,8 +2,9 @@
 
 Each batch is its own transaction (this runner owns it), and every stored row leaves an intake
 record; so a run killed half way and run again stores every row exactly once. On large files the
-stages that need no database run in worker processes, a batch or two ahead of the batch being
-stored, so that both cores work; batches are still stored one after another, in file order.
+stages that need no database run in worker processes, a few batches ahead of the batch being
+stored (and here, when the workers fall behind), so that both cores work; batches are still
+stored one after another, in file order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
@@ -140,21 +141,69 @@ def _prepared(batches: Iterator[_Batch], mapping: HeaderMapping, ctx: StageConte
     # spawn, not fork: this process holds database connections and maybe a progress thread.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                              initializer=_init_worker, initargs=(mapping, ctx)) as pool:
-        in_flight: deque[tuple[_Batch, Future[list[Draft]]]] = deque()
-        for batch in batches:
-            in_flight.append((batch, pool.submit(_prepare_in_worker, batch.rows)))
-            if len(in_flight) > workers:
-                if warm_up is not None:
-                    warm_up()
-                    warm_up = None
-                yield _collect(*in_flight.popleft())
-        while in_flight:
-            yield _collect(*in_flight.popleft())
+        ahead = ReadAhead(batches, pool=pool, there=_prepare_in_worker,
+                          here=lambda rows: _prepare(rows, mapping, ctx), workers=workers)
+        if warm_up is not None:
+            warm_up()
+        yield from ahead
 
 
-def _collect(batch: _Batch, future: Future[list[Draft]]) -> _Batch:
-    batch.drafts = future.result()
-    return batch
+class ReadAhead:
+    """The batches read ahead of the one being stored, in file order, most of them prepared
+    `there` (in the pool). When the oldest is not ready (the workers are still starting, or
+    preparing is slower than storing), a later one is prepared `here` rather than wait, a few
+    at most: so neither side idles for long, whichever is the slower."""
+
+    def __init__(self, batches: Iterator[_Batch], *, pool: Executor,
+                 there: Callable[[list[SourceRow]], list[Draft]],
+                 here: Callable[[list[SourceRow]], list[Draft]], workers: int) -> None:
+        self.batches, self.pool, self.there, self.here = batches, pool, there, here
+        self.in_pool = 2 * workers + 1  # enough queued that a worker never waits for work
+        self.here_at_most = workers + 1
+        self.queue: deque[tuple[_Batch, Future[list[Draft]] | None]] = deque()
+        self.read_all = False
+        # The workers take a second or two to start: the first batch is prepared here
+        # meanwhile, and the pool (which starts its processes on its first batch) gets the next.
+        first = self._read()
+        self._top_up()
+        if first is not None:
+            first.drafts = here(first.rows)
+            self.queue.appendleft((first, None))
+
+    def __iter__(self) -> Iterator[_Batch]:
+        while self.queue:
+            batch, future = self.queue[0]
+            if future is not None and not future.done() and self._prepare_one_here():
+                continue
+            self.queue.popleft()
+            if future is not None:
+                batch.drafts = future.result()
+            self._top_up()
+            if self.read_all and all(f is None for _, f in self.queue):
+                # Nothing left for the workers: let them exit while the last batches are stored.
+                self.pool.shutdown(wait=False)
+            yield batch
+
+    def _read(self) -> _Batch | None:
+        batch = next(self.batches, None)
+        self.read_all = batch is None
+        return batch
+
+    def _top_up(self) -> None:
+        while not self.read_all and sum(f is not None for _, f in self.queue) < self.in_pool:
+            batch = self._read()
+            if batch is not None:
+                self.queue.append((batch, self.pool.submit(self.there, batch.rows)))
+
+    def _prepare_one_here(self) -> bool:
+        if sum(f is None for _, f in self.queue) >= self.here_at_most:
+            return False
+        batch = None if self.read_all else self._read()
+        if batch is None:
+            return False
+        batch.drafts = self.here(batch.rows)
+        self.queue.append((batch, None))
+        return True
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -168,7 +217,7 @@ def import_file(
     mapping_file: Path | None = None,
     rejects_path: Path | None = None,
     source_system: str = "import",
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     workers: int | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportReport:

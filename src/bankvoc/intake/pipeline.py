@@ -123,7 +123,8 @@ def _assign_references(new: list[Draft], ctx: IntakeContext) -> None:
 def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]:
     assert d.org_id is not None
     assert d.received_at is not None
-    annotations = {k: a.as_dict() for k, a in d.annotations.items()}
+    reviewed = {k: d.annotations[k].as_dict() for k in review.REVIEWED_FIELDS
+                if k in d.annotations}
     return {
         "reference": d.reference, "kind": d.kind, "channel": d.channel,
         "status": CaseStatus.received.value, "severity": d.severity, "sentiment": d.sentiment,
@@ -137,8 +138,10 @@ def _case_row(d: Draft, merged_count: int, ctx: IntakeContext) -> dict[str, Any]
         # A case with a deadline is planned by the SLA sweep (cases/workflow/alarms) first.
         "sla_next_at": d.received_at if d.due_at is not None else None,
         "source_id": d.source_id, "merged_count": merged_count,
-        "annotations": annotations,
-        "needs_review": review.needs_review(annotations, ctx.settings.review_confidence),
+        # The JSON writer (orjson) stores each Annotation as the object `as_dict` would give,
+        # without building those dicts first.
+        "annotations": d.annotations,
+        "needs_review": review.needs_review(reviewed, ctx.settings.review_confidence),
         "created_at": ctx.now, "updated_at": ctx.now, "version": 1,
     }
 

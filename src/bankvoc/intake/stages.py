@@ -122,7 +122,7 @@ def _prefetch_sources(batch: list[Draft], ctx: IntakeContext) -> None:
     for system, ids in ids_by_system.items():
         wanted = list(ids)
         for start in range(0, len(wanted), 900):
-            rows = ctx.db.execute(
+            rows = ctx.db.connection().execute(
                 select(IntakeRecord.source_id, IntakeRecord.content_hash, IntakeRecord.case_id,
                        IntakeRecord.outcome)
                 .where(IntakeRecord.source_system == system,
@@ -212,7 +212,7 @@ def _prefetch_open_cases(batch: list[Draft], ctx: IntakeContext) -> None:
     earliest = min(d.received_at for d in candidates if d.received_at) - window
     customer_ids = list({d.customer_id for d in candidates})
     for start in range(0, len(customer_ids), 400):
-        rows = ctx.db.execute(
+        rows = ctx.db.connection().execute(
             select(Case.id, Case.customer_id, Case.text_hash, Case.text_masked, Case.received_at)
             .where(Case.customer_id.in_(customer_ids[start:start + 400]),
                    Case.status.in_([s.value for s in OPEN_STATUSES]),
@@ -297,7 +297,7 @@ def _prefetch_context(batch: list[Draft], ctx: IntakeContext) -> None:
     earliest, latest = min(times) - window, max(times)
     customer_ids = list({d.customer_id for d in drafts if d.customer_id is not None})
     for start in range(0, len(customer_ids), 400):
-        for customer_id, received_at in ctx.db.execute(
+        for customer_id, received_at in ctx.db.connection().execute(
             select(Case.customer_id, Case.received_at).where(
                 Case.customer_id.in_(customer_ids[start:start + 400]),
                 Case.received_at >= earliest, Case.received_at <= latest)):
@@ -307,7 +307,7 @@ def _prefetch_context(batch: list[Draft], ctx: IntakeContext) -> None:
     day_start = min(times) - timedelta(days=1)
     day = _local_day_sql(ctx)
     for start in range(0, len(keys), 400):
-        for similar_key, on, count in ctx.db.execute(
+        for similar_key, on, count in ctx.db.connection().execute(
             select(Case.similar_key, day, func.count())
             .where(Case.similar_key.in_(keys[start:start + 400]), Case.received_at >= day_start,
                    Case.received_at <= latest)
