@@ -106,6 +106,19 @@ class TestAttachmentRoutes:
                                   headers=auth(world, "sh_handler"))
         assert other_branch.status_code == 404
 
+    def test_a_download_is_never_shown_as_a_page_of_the_site(
+        self, client: TestClient, world: World
+    ) -> None:
+        reference = client.post("/api/v1/cases", headers=auth(world, "bj_handler"),
+                                json={"text": "ATM吞卡"}).json()["reference"]
+        url = f"/api/v1/cases/{reference}/attachments"
+        created = client.post(url, headers=auth(world, "bj_handler"),
+                              files={"file": ("凭证.txt", EVIDENCE, "text/plain")})
+        download = client.get(f"{url}/{created.json()['id']}", headers=auth(world, "bj_handler"))
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert download.headers["content-security-policy"].startswith("sandbox;")
+        assert download.headers["x-content-type-options"] == "nosniff"
+
     def test_too_large_is_413_naming_the_file(self, client: TestClient, world: World) -> None:
         reference = client.post("/api/v1/cases", headers=auth(world, "bj_handler"),
                                 json={"text": "ATM吞卡"}).json()["reference"]

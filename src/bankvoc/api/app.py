@@ -37,7 +37,9 @@ def create_app(
     settings = get_settings()
     settings.check_safe()
     load_taxonomy()  # a bad taxonomy file of the bank's stops the start, naming line and reason
-    app = FastAPI(title="BankVOC", version=__version__,
+    # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN, and nothing here may.
+    # The spec itself stays at /openapi.json.
+    app = FastAPI(title="BankVOC", version=__version__, docs_url=None, redoc_url=None,
                   description="Voice of the Customer and complaint management for banks")
     app.state.sessions = sessions or session_factory(engine or get_engine())
     errors.install(app)
@@ -68,6 +70,8 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     from bankvoc.web.routes import install as install_web
+    from bankvoc.web.security import install as install_security_headers
 
     install_web(app)
+    install_security_headers(app)
     return app

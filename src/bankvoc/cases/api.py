@@ -83,7 +83,10 @@ def download_attachment(session: DbSession, actor: CurrentActor, reference: str,
     case = service.get_case(session, actor=actor, reference=reference)
     attachment, path = attachments.open_attachment(session, actor=actor, case=case,
                                                    attachment_id=attachment_id)
-    return FileResponse(path, media_type=attachment.content_type, filename=attachment.filename)
+    # Whatever the uploader claimed it is, it is downloaded, never shown as a page of this site.
+    return FileResponse(path, media_type=attachment.content_type, filename=attachment.filename,
+                        content_disposition_type="attachment",
+                        headers={"Content-Security-Policy": "sandbox; default-src 'none'"})
 
 
 @router.post("/{reference}/corrections", response_model=CaseRead,
