@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,7 +10,7 @@ from bankvoc import __version__
 from bankvoc.alerts.api import router as alerts_router
 from bankvoc.analytics.api import router as analytics_router
 from bankvoc.analytics.journeys_api import router as journeys_router
-from bankvoc.api import errors
+from bankvoc.api import access, errors
 from bankvoc.cases.api import router as cases_router
 from bankvoc.cases.workflow.api import router as workflow_router
 from bankvoc.core.db import get_engine, session_factory
@@ -44,7 +44,7 @@ def create_app(
     app.state.sessions = sessions or session_factory(engine or get_engine())
     errors.install(app)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(access.check_route_permission)])
     # Registration routes first: POST /cases/bulk must not be taken for a case reference.
     api.include_router(intake_router)
     api.include_router(cases_router)
@@ -62,6 +62,7 @@ def create_app(
     api.include_router(reports_router)
     api.include_router(regulatory_router)
     app.include_router(api)
+    access.install(app, API_PREFIX)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -34,8 +34,16 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def authenticated_actor(session: Session, request: Request) -> Actor:
+    """The caller of this request, looked up once (the route gate and the route share it)."""
+    known: Actor | None = getattr(request.state, "actor", None)
+    if known is None:
+        known = request.state.actor = org_service.authenticate(session, token=_bearer(request))
+    return known
+
+
 def _actor(session: DbSession, request: Request) -> Actor:
-    return org_service.authenticate(session, token=_bearer(request))
+    return authenticated_actor(session, request)
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]

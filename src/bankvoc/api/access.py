@@ -1,0 +1,134 @@
+"""Which permission each API route needs: one table, checked before the route runs.
+
+The permissions themselves (which roles hold each) are `orgs.permissions.PERMISSIONS`. This
+table is the outer gate: a caller whose roles lack the route's permission gets 403 before any
+look-up, so the answer does not depend on whether the case exists. Services keep their own
+finer checks (e.g. each workflow action's permission, `pii.read` for unmasked data) and the
+org-subtree scope. The app refuses to start while an API route has no entry here, and
+`tests/api/test_access.py` calls every route as every role against this table.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from bankvoc.api.deps import DbSession, authenticated_actor
+from bankvoc.core.errors import ConfigurationError
+
+AUTHENTICATED = "authenticated"  # any signed-in caller, whatever the role
+SIGNED = "signed"  # no user: the request is signed with the channel's shared secret
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
+    # Intake and cases
+    ("POST", "/api/v1/cases"): "case.create",
+    ("POST", "/api/v1/cases/bulk"): "case.create",
+    ("GET", "/api/v1/cases"): "case.read",
+    ("GET", "/api/v1/cases/{reference}"): "case.read",
+    ("GET", "/api/v1/cases/{reference}/events"): "case.read",
+    ("GET", "/api/v1/cases/{reference}/chain"): "case.read",
+    ("POST", "/api/v1/cases/{reference}/attachments"): "case.attach",
+    ("GET", "/api/v1/cases/{reference}/attachments"): "case.read",
+    ("GET", "/api/v1/cases/{reference}/attachments/{attachment_id}"): "case.read",
+    ("POST", "/api/v1/cases/{reference}/corrections"): "case.correct",
+    ("GET", "/api/v1/cases/{reference}/dossier"): "case.read",
+    ("GET", "/api/v1/cases/{reference}/dossier.pdf"): "case.read",
+    ("POST", "/api/v1/cases/{reference}/legal-hold"): "case.manage",
+    ("POST", "/api/v1/cases/{reference}/steps"): "case.work",
+    ("GET", "/api/v1/cases/{reference}/steps"): "case.read",
+    # Orgs and the caller
+    ("GET", "/api/v1/orgs"): "org.read",
+    ("GET", "/api/v1/me"): AUTHENTICATED,
+    # Text understanding
+    ("POST", "/api/v1/text/analyze"): "case.read",
+    ("GET", "/api/v1/text/topics"): "case.read",
+    ("GET", "/api/v1/text/clusters"): "case.read",
+    ("POST", "/api/v1/text/suggestions"): "case.read",
+    # Callbacks and surveys
+    ("GET", "/api/v1/callbacks"): "case.read",
+    ("POST", "/api/v1/callbacks/{callback_id}/result"): "case.work",
+    ("POST", "/api/v1/surveys"): "case.create",
+    # Channels
+    ("POST", "/api/v1/channels/{channel}/messages"): SIGNED,
+    ("GET", "/api/v1/channels/mentions"): "case.read",
+    # KPIs, journeys, segments
+    ("GET", "/api/v1/kpis"): "kpi.read",
+    ("GET", "/api/v1/kpis/headline"): "kpi.read",
+    ("GET", "/api/v1/kpis/{kpi}"): "kpi.read",
+    ("GET", "/api/v1/kpis/{kpi}/cases"): "kpi.read",
+    ("GET", "/api/v1/kpis/{kpi}/cases.{fmt}"): "kpi.read",
+    ("PUT", "/api/v1/kpi-targets"): "kpi.manage",
+    ("POST", "/api/v1/org-stats"): "kpi.manage",
+    ("GET", "/api/v1/journeys/pain-points"): "kpi.read",
+    ("GET", "/api/v1/customers/segments/attrition"): "kpi.read",
+    ("POST", "/api/v1/customers/value-import"): "customer.value_import",
+    # Early warning
+    ("GET", "/api/v1/alerts"): "alert.read",
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): "alert.acknowledge",
+    ("GET", "/api/v1/alerts/regulator-risk"): "alert.read",
+    ("POST", "/api/v1/alerts/scan"): "alert.scan",
+    # Problem library, root causes, improvement actions, suggestions
+    ("GET", "/api/v1/problems"): "problem.read",
+    ("POST", "/api/v1/problems"): "problem.manage",
+    ("GET", "/api/v1/problems/recurring"): "problem.read",
+    ("GET", "/api/v1/problems/{problem_id}"): "problem.read",
+    ("PATCH", "/api/v1/problems/{problem_id}"): "problem.manage",
+    ("GET", "/api/v1/problems/{problem_id}/cases"): "problem.read",
+    ("POST", "/api/v1/problems/{problem_id}/cases"): "problem.link",
+    ("DELETE", "/api/v1/problems/{problem_id}/cases/{reference}"): "problem.link",
+    ("GET", "/api/v1/cases/{reference}/problem-suggestions"): "problem.read",
+    ("PUT", "/api/v1/cases/{reference}/root-cause"): "case.work",
+    ("GET", "/api/v1/cases/{reference}/root-cause"): "case.read",
+    ("GET", "/api/v1/root-causes/untraced"): "case.read",
+    ("GET", "/api/v1/problems/{problem_id}/actions"): "problem.read",
+    ("POST", "/api/v1/problems/{problem_id}/actions"): "problem.manage",
+    ("GET", "/api/v1/actions/{action_id}"): "problem.read",
+    ("PATCH", "/api/v1/actions/{action_id}"): "problem.manage",
+    ("GET", "/api/v1/actions/{action_id}/effect"): "problem.read",
+    ("GET", "/api/v1/suggestions"): "suggestion.create",
+    ("POST", "/api/v1/suggestions"): "suggestion.create",
+    ("GET", "/api/v1/suggestions/credits"): "suggestion.create",
+    ("POST", "/api/v1/suggestions/{suggestion_id}/review"): "suggestion.review",
+    # Reports
+    ("GET", "/api/v1/reports/monthly"): "kpi.read",
+    ("GET", "/api/v1/reports/regulatory/jrt"): "kpi.read",
+    ("GET", "/api/v1/reports/regulatory/disclosure"): "kpi.read",
+    ("GET", "/api/v1/reports/regulatory/self-check"): "kpi.read",
+}
+
+
+def api_routes(app: FastAPI, prefix: str) -> list[tuple[str, str, APIRoute]]:
+    """(method, full path, route) of every route under `prefix`."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and (context.path or "").startswith(prefix):
+            found += [(method, context.path or "", route) for method in sorted(route.methods or ())]
+    return found
+
+
+def install(app: FastAPI, prefix: str) -> None:
+    """Map each API route's endpoint to its permission; refuse to start while one has none."""
+    by_endpoint: dict[tuple[str, object], str] = {}
+    undeclared = []
+    for method, path, route in api_routes(app, prefix):
+        permission = ROUTE_PERMISSIONS.get((method, path))
+        if permission is None:
+            undeclared.append(f"{method} {path}")
+        else:
+            by_endpoint[(method, route.endpoint)] = permission
+    if undeclared:
+        raise ConfigurationError("API routes without an entry in api/access.py "
+                                 f"ROUTE_PERMISSIONS: {', '.join(undeclared)}")
+    app.state.route_permissions = by_endpoint
+
+
+def check_route_permission(request: Request, session: DbSession) -> None:
+    """The gate every API route passes (a dependency of the API router)."""
+    permission = request.app.state.route_permissions[(request.method,
+                                                      request.scope["endpoint"])]
+    if permission == SIGNED:
+        return  # the route verifies the channel's signature itself
+    actor = authenticated_actor(session, request)
+    if permission != AUTHENTICATED:
+        actor.require(permission)
