@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,20 @@ def _set_test_environment() -> None:
 
 
 _set_test_environment()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its cheapest in tests (the production parameters cost ~50 ms a hash);
+    tests/orgs/test_auth.py checks the real ones."""
+    from argon2 import PasswordHasher, profiles
+
+    from bankvoc.orgs import auth
+
+    real = auth.HASHER
+    auth.HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    auth.HASHER = real
 
 
 @pytest.fixture(autouse=True)
@@ -215,3 +230,40 @@ def client(sessions: sessionmaker[Session], world: World) -> Iterator[TestClient
 
 def auth(world: World, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {world.tokens[username]}"}
+
+
+# --- logging in to the pages -----------------------------------------------------------------
+
+TEST_PASSWORD = "Test-password-2026"
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    found = _CSRF_INPUT.search(html)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
+def log_in(client: TestClient, session: Session, username: str, *,
+           password: str = TEST_PASSWORD) -> str:
+    """Log `client` in to the pages as `username` through the real log-in form (the user gets
+    `password` first); returns the session's CSRF token for the forms it posts."""
+    from bankvoc.orgs import auth as accounts
+    from bankvoc.orgs import service
+
+    user = service.get_user(session, username=username)
+    if not accounts.verify_password(user.password_hash, password):
+        accounts.set_password(session, user=user, password=password)
+    session.commit()  # a savepoint: the app's own sessions see it
+    login = client.get("/login")
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": form_token(login.text)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return session_token(client)
+
+
+def session_token(client: TestClient) -> str:
+    """The CSRF token of `client`'s session (from its password page's form)."""
+    return form_token(client.get("/password").text)

@@ -97,7 +97,7 @@ def enable_demo_mode() -> None:
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
-    demo: Annotated[bool, typer.Option("--demo", help="Demo keys; pages run as demo admin")]
+    demo: Annotated[bool, typer.Option("--demo", help="Demo keys and demo log-ins")]
     = False,
     jobs: Annotated[bool, typer.Option(
         "--jobs/--no-jobs", help="Run the background jobs (SLA sweeps, notifications, "
@@ -113,7 +113,13 @@ def serve(
     if demo:
         enable_demo_mode()
     get_settings().check_safe()
-    typer.echo(f"BankVOC on http://{host}:{port}/  (API: /api/v1, docs: /docs)", err=True)
+    typer.echo(f"BankVOC on http://{host}:{port}/  (API: /api/v1, OpenAPI: /openapi.json)",
+               err=True)
+    if get_settings().demo:
+        from bankvoc.demo.service import DEMO_PASSWORD
+
+        typer.echo(f"Demo: log in as demo_admin (or any demo user) with the password "
+                   f"{DEMO_PASSWORD}", err=True)
     if jobs:
         start_scheduler()
     try:

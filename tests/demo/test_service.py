@@ -12,6 +12,7 @@ from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
 from bankvoc.demo import generator, service
 from bankvoc.demo.service import DemoModeRequired, demo_token, load_demo
+from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.enums import OrgKind, Role
 from bankvoc.orgs.models import ApiToken, Org
@@ -102,6 +103,23 @@ class TestEnsureUsers:
         again, created = service.ensure_users(session, secret_key=SECRET)
         assert (again, created) == (first, 0)
         assert session.scalar(select(func.count()).select_from(ApiToken)) == rows
+
+    def test_every_demo_user_logs_in_with_the_demo_password(self, session: Session) -> None:
+        service.ensure_orgs(session)
+        service.ensure_users(session, secret_key=SECRET)
+        for name in [spec.username for spec in generator.USER_SPECS] + ["admin"]:
+            done = auth.log_in(session, username=name, password=service.DEMO_PASSWORD,
+                               client_ip=None)
+            assert not done.user.must_change_password
+
+    def test_a_password_a_demo_user_chose_is_kept(self, session: Session) -> None:
+        service.ensure_orgs(session)
+        service.ensure_users(session, secret_key=SECRET)
+        user = org_service.get_user(session, username="demo_cpo")
+        auth.change_password(session, user=user, current=service.DEMO_PASSWORD,
+                             new="My-own-password-1")
+        service.ensure_users(session, secret_key=SECRET)
+        assert auth.verify_password(user.password_hash, "My-own-password-1")
 
 
 class TestEarlierToday:

@@ -69,7 +69,8 @@ class LiveServer:
 def seeded_server(database: Path, monkeypatch: pytest.MonkeyPatch,
                   seed: Callable[[str], dict[str, str]]) -> Iterator[LiveServer]:
     """A fresh SQLite database at `database`, migrated and filled by `seed` (which returns the
-    references the test needs), served in demo mode."""
+    references the test needs), served in demo mode; every user logs in with the demo's
+    password (`log_in`)."""
     from bankvoc.core import migrate
     from bankvoc.core.db import build_engine
     from bankvoc.core.settings import reset_settings
@@ -79,6 +80,7 @@ def seeded_server(database: Path, monkeypatch: pytest.MonkeyPatch,
     migrate.upgrade(migrate_engine)
     migrate_engine.dispose()
     references = seed(url)
+    _demo_passwords(url)
     monkeypatch.setenv("BANKVOC_DEMO", "1")
     monkeypatch.setenv("BANKVOC_DATABASE_URL", url)
     reset_settings()
@@ -88,6 +90,45 @@ def seeded_server(database: Path, monkeypatch: pytest.MonkeyPatch,
             yield LiveServer(url=base, references=references)
     finally:
         engine.dispose()
+
+
+def _demo_passwords(url: str) -> None:
+    from sqlalchemy import select
+
+    from bankvoc.core.db import build_engine, unit_of_work
+    from bankvoc.demo.service import DEMO_PASSWORD
+    from bankvoc.orgs import auth
+    from bankvoc.orgs.models import User
+
+    engine = build_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            auth.set_missing_passwords(session, users=list(session.scalars(select(User))),
+                                       password=DEMO_PASSWORD, by="test")
+    finally:
+        engine.dispose()
+
+
+def log_in(page: Any, base_url: str, username: str = "admin", *,
+           password: str | None = None) -> None:
+    """Log `page` in through the real log-in form, as a person would (Chinese labels)."""
+    from playwright import sync_api
+
+    from bankvoc.demo.service import DEMO_PASSWORD
+
+    page.goto(f"{base_url}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    sync_api.expect(page).not_to_have_url(f"{base_url}/login")
+
+
+def logged_in_page(browser: Any, server: LiveServer,
+                   username: str = "admin") -> tuple[Any, set[str]]:
+    """`watched_page`, logged in as `username`."""
+    page, hosts = watched_page(browser)
+    log_in(page, server.url, username)
+    return page, hosts
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bankvoc.core.db import build_engine, unit_of_work
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
 
 SCREENSHOT = Path("/tmp/bankvoc_cases.png")
 
@@ -78,7 +78,7 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
 def test_a_handler_browses_filters_pages_and_opens_a_case(live_server: LiveServer,
                                                           browser: Any) -> None:
     expect = sync_api.expect
-    page, hosts = watched_page(browser)
+    page, hosts = logged_in_page(browser, live_server)
     rows = page.locator("table.cases tbody tr")
 
     # The list, in Chinese, newest first.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.timeutil import utcnow
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
 
 SCREENSHOT = Path("/tmp/bankvoc_callbacks.png")
 ERROR_SCREENSHOT = Path("/tmp/bankvoc_callbacks_error.png")
@@ -88,7 +88,7 @@ def _callback(page: Any, reference: str) -> Any:
 def test_a_handler_works_the_callback_queue(live_server: LiveServer, browser: Any) -> None:
     expect = sync_api.expect
     refs = live_server.references
-    page, hosts = watched_page(browser)
+    page, hosts = logged_in_page(browser, live_server)
 
     # From the inbox to the queue through the main navigation.
     page.goto(f"{live_server.url}/cases")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bankvoc.alerts.models import Alert
 from bankvoc.analytics import service as analytics
-from bankvoc.core.settings import get_settings, reset_settings
+from bankvoc.core.settings import get_settings
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.intake.service import register_case
 from bankvoc.nlp.taxonomy import load_taxonomy
@@ -42,12 +42,6 @@ CASES: list[tuple[str, str, str, datetime]] = [
     ("网点排队时间太长", "SH", "process_waiting", datetime(2026, 3, 20, 10)),
     ("转账到账太慢", "BJ", "system_failure", datetime(2026, 2, 10, 10)),
 ]
-
-
-@pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    reset_settings()
 
 
 @pytest.fixture
@@ -217,7 +211,7 @@ class TestDrillDown:
 @pytest.mark.usefixtures("demo")
 class TestAlertsAndRisk:
     def test_an_open_alert_is_shown_and_acknowledged(self, client: TestClient, world: World,
-                                                     cases: dict[str, str]) -> None:
+                                                     cases: dict[str, str], demo: str) -> None:
         alert = Alert(kind="hot_issue", dimension="category", key="fee_dispute", org_id=None,
                       day=date(2026, 3, 20), observed=9, expected=2.0, ratio=4.5,
                       p_value=0.0004, score=4.2, case_ids=[], words=[],
@@ -229,7 +223,8 @@ class TestAlertsAndRisk:
         assert "热点问题 · 收费争议 · 全行" in html
         assert "p 值 &lt;0.001" in html
         done = client.post(f"/dashboard/alerts/{alert.id}/acknowledge",
-                           data={"note": "已通知信用卡中心", "back": f"period={MONTH}"},
+                           data={"note": "已通知信用卡中心", "back": f"period={MONTH}",
+                                 "csrf_token": demo},
                            follow_redirects=False)
         assert done.status_code == 303
         assert done.headers["location"] == (f"/dashboard?period={MONTH}"
@@ -241,7 +236,8 @@ class TestAlertsAndRisk:
         stored = world.session.scalar(select(Alert).where(Alert.id == alert.id))
         assert stored is not None
         assert stored.status == "acknowledged"
-        again = client.post(f"/dashboard/alerts/{alert.id}/acknowledge", data={})
+        again = client.post(f"/dashboard/alerts/{alert.id}/acknowledge",
+                            data={"csrf_token": demo})
         assert again.status_code == 409
 
     def test_cases_past_or_near_their_deadline_are_at_risk(self, client: TestClient,

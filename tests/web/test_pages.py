@@ -41,12 +41,6 @@ def references(html: str) -> list[str]:
 
 
 @pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    reset_settings()
-
-
-@pytest.fixture
 def three_cases(world: World) -> dict[str, str]:
     return {
         "card": make_case(world, CARD_TEXT, channel="hotline", org="BJ01",
@@ -283,19 +277,21 @@ class TestCasePage:
 
 
 class TestWhoIsLooking:
-    def test_outside_demo_mode_without_a_token_is_a_friendly_401(
+    def test_without_a_session_a_page_sends_to_the_log_in_page(
         self, client: TestClient
     ) -> None:
-        response = client.get("/cases")
-        assert response.status_code == 401
-        assert response.headers["content-type"].startswith("text/html")
-        assert response.headers["www-authenticate"] == "Bearer"
-        assert "登录功能尚未开放" in response.text
+        response = client.get("/cases?channel=branch", follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/login?next=%2Fcases%3Fchannel%3Dbranch"
+        assert "用户名" in client.get(response.headers["location"]).text
 
-    def test_the_401_page_speaks_english_too(self, client: TestClient) -> None:
-        response = client.get("/cases/TS1?lang=en")
-        assert response.status_code == 401
-        assert "Log-in is not available yet" in response.text
+    def test_demo_mode_does_not_let_anybody_in(self, client: TestClient,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("BANKVOC_DEMO", "1")
+        reset_settings()
+        response = client.get("/cases/TS1?lang=en", follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
 
     def test_an_invalid_token_is_a_401(self, client: TestClient) -> None:
         response = client.get("/cases", headers={"Authorization": "Bearer bv_nope"})

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bankvoc.core.settings import reset_settings
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.intake.service import register_case
 from bankvoc.problems import actions
@@ -19,12 +18,6 @@ from bankvoc.problems.models import CaseProblem, Problem
 from bankvoc.problems.schemas import ActionCreate
 from tests.conftest import World, auth
 from tests.web.voc_data import Planted, plant_effect
-
-
-@pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    reset_settings()
 
 
 def planted(world: World, *, pilots: int = 2, comparisons: int = 4,
@@ -64,10 +57,10 @@ class TestProblemList:
         assert "投诉问题库" in html
         assert 'id="create-title"' not in html
 
-    def test_creates_a_problem(self, client: TestClient, world: World) -> None:
+    def test_creates_a_problem(self, client: TestClient, world: World, demo: str) -> None:
         response = client.post("/problems", data={
             "code": "P-APP-01", "title_zh": "手机银行闪退", "category": "system_failure",
-            "cause_category": "system"}, follow_redirects=False)
+            "cause_category": "system", "csrf_token": demo}, follow_redirects=False)
         assert response.status_code == 303
         page = client.get(response.headers["location"]).text
         assert "问题 P-APP-01 已创建。" in page
@@ -81,9 +74,9 @@ class TestProblemList:
     ])
     def test_a_refused_problem_is_explained_by_its_field(
             self, client: TestClient, world: World, data: dict[str, str], status: int,
-            field: str) -> None:
+            field: str, demo: str) -> None:
         planted(world)
-        response = client.post("/problems", data=data)
+        response = client.post("/problems", data={**data, "csrf_token": demo})
         assert response.status_code == status
         assert f'<a href="#{field}">' in response.text
         assert f'id="{field}"' in response.text
@@ -128,23 +121,26 @@ class TestProblemPage:
         charts = {c["id"] for c in effect_data(html)}
         assert f"effect-{found.action_id}-complaints" in charts
 
-    def test_links_a_case_by_reference(self, client: TestClient, world: World) -> None:
+    def test_links_a_case_by_reference(self, client: TestClient, world: World,
+                                       demo: str) -> None:
         found = planted(world)
         draft = register_case(world.session, actor=world.actor("hq_admin"),
                               data=CaseCreate(text="信用卡年费又被扣了", org="BJ"))
         world.session.commit()
         assert draft.reference is not None
         response = client.post(f"/problems/{found.problem_id}/cases",
-                               data={"case": draft.reference}, follow_redirects=False)
+                               data={"case": draft.reference, "csrf_token": demo},
+                               follow_redirects=False)
         assert response.status_code == 303
         page = client.get(response.headers["location"]).text
         assert f"工单 {draft.reference} 已关联到本问题。" in page
         assert f'<a href="/cases/{draft.reference}">' in page
 
-    def test_an_unknown_case_is_explained(self, client: TestClient, world: World) -> None:
+    def test_an_unknown_case_is_explained(self, client: TestClient, world: World,
+                                          demo: str) -> None:
         found = planted(world)
         response = client.post(f"/problems/{found.problem_id}/cases",
-                               data={"case": "TS00000000000000"})
+                               data={"case": "TS00000000000000", "csrf_token": demo})
         assert response.status_code == 404
         assert "没有这个工单，或不在您的权限范围内" in response.text
         assert 'value="TS00000000000000"' in response.text

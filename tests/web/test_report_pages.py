@@ -8,16 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bankvoc.analytics import service as analytics
-from bankvoc.core.settings import reset_settings
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.intake.service import register_case
 from tests.conftest import World, auth
-
-
-@pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    reset_settings()
 
 
 @pytest.fixture

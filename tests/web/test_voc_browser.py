@@ -22,7 +22,7 @@ import pytest
 from bankvoc.analytics.periods import add_months
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.web.rendering import STATIC_DIR
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
 
 pytestmark = BROWSER_TEST
 
@@ -144,7 +144,7 @@ def test_head_office_dashboard_drills_down_exports_and_acknowledges(
         live_server: LiveServer, browser: Any) -> None:
     expect = sync_api.expect
     seeded = live_server.references
-    page, hosts = watched_page(browser)
+    page, hosts = logged_in_page(browser, live_server)
     errors = _watch_console(page)
 
     # Through the main navigation; then a month picked with the picker.
@@ -261,7 +261,7 @@ def test_a_problem_shows_its_actions_effect_chart_and_interval(live_server: Live
                                                                browser: Any) -> None:
     expect = sync_api.expect
     seeded = live_server.references
-    page, hosts = watched_page(browser)
+    page, hosts = logged_in_page(browser, live_server)
     errors = _watch_console(page)
     page.goto(f"{live_server.url}/dashboard")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="问题库").click()
@@ -286,7 +286,7 @@ def test_a_problem_shows_its_actions_effect_chart_and_interval(live_server: Live
 def test_the_reports_page_downloads_the_monthly_report(live_server: LiveServer,
                                                        browser: Any) -> None:
     expect = sync_api.expect
-    page, hosts = watched_page(browser)
+    page, hosts = logged_in_page(browser, live_server)
     page.goto(f"{live_server.url}/reports")
     expect(page.get_by_role("heading", level=1)).to_have_text("客户之声报告")
     page.get_by_label("月份").fill(MONTH)

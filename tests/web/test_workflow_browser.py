@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bankvoc.core.db import build_engine, unit_of_work
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, seeded_server, watched_page
+from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
 
 SCREENSHOT = Path("/tmp/bankvoc_inbox.png")
 CASE_SCREENSHOT = Path("/tmp/bankvoc_case.png")
@@ -110,7 +110,7 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
                                                                 browser: Any) -> None:
     expect = sync_api.expect
     refs = live_server.references
-    page, hosts = watched_page(browser)
+    page, hosts = logged_in_page(browser, live_server)
 
     # The inbox, in Chinese, each deadline in words and colour.
     page.goto(f"{live_server.url}/cases")

@@ -18,7 +18,6 @@ from bankvoc.cases.workflow import schemas
 from bankvoc.cases.workflow import service as workflow_service
 from bankvoc.cases.workflow.table import Action
 from bankvoc.core.i18n import Lang
-from bankvoc.core.settings import reset_settings
 from bankvoc.core.timeutil import utcnow
 from bankvoc.intake.schemas import CaseCreate
 from bankvoc.intake.service import register_case
@@ -36,12 +35,6 @@ CARD_TEXT = "信用卡年费被重复扣收，要求退还年费"
 QUEUE_TEXT = "网点排队两个小时没人办理"
 APP_TEXT = "手机银行转账失败但是钱被扣了"
 PBOC_TEXT = "人民银行转来：理财产品销售时未做风险评估"
-
-
-@pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BANKVOC_DEMO", "1")
-    reset_settings()
 
 
 @pytest.fixture
@@ -762,11 +755,12 @@ class TestFrame:
         assert 'href="/regulator"' in html
         assert '<a href="/callbacks">回访队列</a>' in html
 
-    def test_demo_mode_posts_as_the_demo_administrator(self, client: TestClient,
-                                                       team: World) -> None:
+    def test_demo_mode_posts_as_the_logged_in_administrator(self, client: TestClient,
+                                                            team: World, demo: str) -> None:
         reference = make_case(team, APP_TEXT, org="BJ")
         response = client.post(f"/cases/{reference}/steps/accept", follow_redirects=False,
-                               data={"version": str(case_of(team, reference).version)})
+                               data={"version": str(case_of(team, reference).version),
+                                     "csrf_token": demo})
         assert response.status_code == 303
         case = case_of(team, reference)
         assert case.first_responder is not None

@@ -107,6 +107,22 @@ class Settings(BaseSettings):
     # is under legal hold; the purge works through the due cases this many at a time.
     retention_years: int = 3
     retention_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Accounts (bankvoc.orgs.auth): a password has at least this many characters; this many
+    # failed log-ins for one user name within the window lock it for the lock-out time, and
+    # this many from one client address within the window hold that address back until they
+    # age out (both counted in the database, so every API process enforces them together).
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    login_ip_max_failures: int = Field(default=30, ge=1)
+    # A log-in session ends after this long without a request, and this long after log-in
+    # whatever happens.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # The site is served over TLS (directly or behind a proxy): cookies get `Secure` and the
+    # session cookie the `__Host-` prefix.
+    secure_cookies: bool = False
 
     @field_validator("timezone")
     @classmethod

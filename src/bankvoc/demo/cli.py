@@ -52,7 +52,9 @@ def _print_report(report: DemoReport) -> None:
     typer.echo(f"year to {summary['today']}; {report.orgs_created} orgs and "
                f"{report.users_created} users created")
     typer.echo("\nStart it with `bankvoc serve --demo`, then open http://127.0.0.1:8000/ "
-               "(API under /api/v1, docs at /docs).")
+               "(API under /api/v1, OpenAPI at /openapi.json).")
+    typer.echo(f"Log in to the pages as any demo user (or `admin`) with the password "
+               f"{service.DEMO_PASSWORD}.")
     typer.echo("Demo users and their API tokens (the same on every run; "
                "header `Authorization: Bearer <token>`):")
     roles = {u.username: (",".join(r.value for r in u.roles), u.org)

@@ -31,12 +31,15 @@ from bankvoc.demo.workflow import work_cases
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.context import IntakeContext
 from bankvoc.intake.draft import Outcome
+from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import User
 
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "bv_demo_"
+# Every demo user logs in to the pages with this password (README, `bankvoc demo load`).
+DEMO_PASSWORD = "demo-password-2026"
 TOKEN_LABEL = "demo"
 DEFAULT_CASES = 20_000
 # At most this many demo cases are worked through the loop (each step is a real service call).
@@ -122,6 +125,11 @@ def ensure_users(session: Session, *, secret_key: str) -> tuple[dict[str, str], 
     tokens = {name: demo_token(secret_key, name) for name in names}
     for name, token in tokens.items():
         org_service.register_token(session, user=users[name], token=token, label=TOKEN_LABEL)
+    # The demo users and the head office's administrator log in with the known password
+    # (one they changed is kept); nobody browses the pages without logging in.
+    _, admin = org_service.ensure_root(session)
+    auth.set_missing_passwords(session, users=[admin, *(users[name] for name in names)],
+                               password=DEMO_PASSWORD, by="demo")
     return tokens, created
 
 

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import getpass
+import sys
 from typing import Annotated
 
 import typer
 
 from bankvoc.core.cliutil import emit_json, handle_errors
 from bankvoc.core.db import get_engine, unit_of_work
+from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
-from bankvoc.orgs import service
+from bankvoc.orgs import auth, service
 
-users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
+users_app = typer.Typer(help="Users, their passwords and their API tokens.", no_args_is_help=True)
 
 
 @users_app.command("create")
@@ -72,3 +75,52 @@ def set_contact(
         emit_json(found)
     else:
         typer.echo(f"{name}: e-mail {found['email'] or '-'}, mobile {found['mobile'] or '-'}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password, never echoed: from a prompt (typed twice), or one line of stdin."""
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise Invalid("the two passwords differ", field="password")
+    return first
+
+
+@users_app.command("password")
+@handle_errors
+def set_password(
+    username: Annotated[str, typer.Argument(help="Log-in name")],
+    initial: Annotated[bool, typer.Option(
+        "--initial", help="An initial password: the user must change it at first log-in")]
+    = False,
+    stdin: Annotated[bool, typer.Option(
+        "--stdin", help="Read the password from the first line of stdin (no prompt)")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Set a user's password for the pages (asked without echo); ends their sessions."""
+    password = _read_password(stdin)
+    with unit_of_work(get_engine()) as session:
+        user = service.get_user(session, username=username)
+        auth.set_password(session, user=user, password=password, initial=initial, by="cli")
+    if as_json:
+        emit_json({"user": username, "must_change_password": initial})
+    else:
+        typer.echo(f"password of {username} set" + (" (to be changed at first log-in)"
+                                                     if initial else ""))
+
+
+@users_app.command("unlock")
+@handle_errors
+def unlock(
+    username: Annotated[str, typer.Argument(help="Log-in name")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Lift a lock-out after too many failed log-ins."""
+    with unit_of_work(get_engine()) as session:
+        service.get_user(session, username=username)
+        was_locked = auth.unlock(session, username=username, by="cli")
+    if as_json:
+        emit_json({"user": username, "was_locked": was_locked})
+    else:
+        typer.echo(f"{username} unlocked" if was_locked else f"{username} was not locked")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bankvoc.core.models import Base
@@ -40,6 +40,12 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     mobile: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Log-in (orgs.auth): an Argon2 hash (None: no password, no log-in); an initial password
+    # set by an administrator must be changed at the first log-in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column()
 
     org: Mapped[Org] = relationship(lazy="joined")
 
@@ -58,3 +64,60 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Base):
+    """A log-in session of the pages; only the SHA-256 of its cookie's token is stored."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """A failed log-in: counted per user name and per client address within a window, by every
+    API process alike (the rows are the shared state); pruned once out of every window."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),
+                      Index("ix_login_failure_client_ip_at", "client_ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client_ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccountLock(Base):
+    """Per user name: locked until when, and from when failures count (a successful log-in,
+    an unlock or the end of a lock-out starts the count again)."""
+
+    __tablename__ = "account_lock"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    counted_from: Mapped[datetime] = mapped_column()
+
+
+class AuthEvent(Base):
+    """The audit trail of accounts: log-ins, failures, lock-outs, log-outs, password changes."""
+
+    __tablename__ = "auth_event"
+    __table_args__ = (Index("ix_auth_event_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bankvoc.core.i18n import register, t
+from bankvoc.web.i18n_auth import AUTH_UI
 from bankvoc.web.i18n_voc import VOC_UI
 
 UI: dict[str, tuple[str, str]] = {
@@ -102,12 +103,7 @@ UI: dict[str, tuple[str, str]] = {
     "error.forbidden": ("无权访问", "Not allowed"),
     "error.forbidden_text": ("您的角色无权查看此页面。", "Your role may not see this page."),
     "error.unauthorized": ("需要登录", "Log-in needed"),
-    "error.unauthorized_text": (
-        "登录功能尚未开放。请以演示模式运行（BANKVOC_DEMO=1），"
-        "或在请求中携带 Authorization: Bearer 令牌。",
-        "Log-in is not available yet. Run in demo mode (BANKVOC_DEMO=1) "
-        "or send an Authorization: Bearer token.",
-    ),
+    "error.unauthorized_text": ("请先登录。", "Log in first."),
     "error.invalid_token": ("令牌无效或已吊销。", "The token is invalid or revoked."),
     "error.generic_text": ("请求无法完成：{message}",
                            "The request could not be completed: {message}"),
@@ -560,6 +556,7 @@ CALLBACK_UI: dict[str, tuple[str, str]] = {
 }
 UI.update(CALLBACK_UI)
 UI.update(VOC_UI)
+UI.update(AUTH_UI)
 
 register("ui", UI)
 

@@ -3,9 +3,9 @@ regulator-transfer view and the callback queue. Routes only call `pages`/`workfl
 `callback_pages`; the VOC pages (dashboard, problem library, reports) are `voc_routes`'.
 
 The forms post back here and the answers are pages again: a step taken redirects (303) to the
-case page, a refused one shows the page again with the problem next to its form. They accept
-the same viewer as the pages (a bearer token, or the demo administrator in demo mode); CSRF
-protection comes with sessions and log-in, which these pages do not have yet.
+case page, a refused one shows the page again with the problem next to its form. Pages need a
+logged-in viewer (`auth_pages`: a session cookie; or a bearer token, for integrations); a form
+posted under a session carries the session's CSRF token (`rendering.posted_form` checks it).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from bankvoc.api.deps import DbSession
-from bankvoc.web import callback_pages, pages, voc_routes, workflow_pages
+from bankvoc.web import auth_pages, callback_pages, pages, voc_routes, workflow_pages
 from bankvoc.web.forms import FilterForm
 from bankvoc.web.present import Problem
 from bankvoc.web.rendering import (
@@ -74,7 +74,7 @@ def case_list(request: Request, session: DbSession, who: CurrentViewer, lab: Lab
 def bulk_assign(request: Request, session: DbSession, who: CurrentViewer, lab: Lab,
                 posted: PostedForm) -> Response:
     """Assign the ticked cases, each at the version the list showed; the inbox comes back with
-    what happened to each. (CSRF protection comes with sessions and log-in.)"""
+    what happened to each."""
     outcome = workflow_pages.bulk_assign(session, actor=who.actor, posted=posted, lab=lab)
     return _inbox(request, session, who, lab, query=posted.get("back"), bulk=outcome)
 
@@ -82,8 +82,7 @@ def bulk_assign(request: Request, session: DbSession, who: CurrentViewer, lab: L
 @router.post("/views")
 def save_view(request: Request, session: DbSession, who: CurrentViewer, lab: Lab,
               posted: PostedForm) -> Response:
-    """Save the inbox's filters under a name; then show that view. (CSRF protection comes with
-    sessions and log-in.)"""
+    """Save the inbox's filters under a name; then show that view."""
     query, problem, status = workflow_pages.save_view(session, actor=who.actor, posted=posted,
                                                       lab=lab)
     if problem is None:
@@ -95,8 +94,7 @@ def save_view(request: Request, session: DbSession, who: CurrentViewer, lab: Lab
 @router.post("/views/{view_id}/delete")
 def delete_view(request: Request, view_id: int, session: DbSession, who: CurrentViewer,
                 posted: PostedForm) -> RedirectResponse:
-    """Delete one of the viewer's saved views; back to the inbox as it was. (CSRF protection
-    comes with sessions and log-in.)"""
+    """Delete one of the viewer's saved views; back to the inbox as it was."""
     workflow_pages.delete_view(session, actor=who.actor, view_id=view_id)
     return RedirectResponse(_list_url(request, workflow_pages.normal_query(posted.get("back"))),
                             status_code=303)
@@ -126,7 +124,7 @@ def take_step(request: Request, reference: str, action: str, session: DbSession,
     """One workflow step from the case page's form for `action` (with the version the page
     showed). Taken: 303 to the case page, which says so. Refused: the case page again with the
     problem next to the form (409 or 422; 403 for a step the role may not take). A case the
-    viewer may not see is a 404 page. (CSRF protection comes with sessions and log-in.)"""
+    viewer may not see is a 404 page."""
     attempt = workflow_pages.take_step(session, actor=who.actor, reference=reference,
                                        action=action, posted=posted, lab=lab)
     case_url = f"{_root(request)}/cases/{quote(reference)}"
@@ -160,8 +158,7 @@ def record_callback(request: Request, callback_id: str, session: DbSession,
     """Record what the customer said (through the surveys service, which closes the case or
     reopens and escalates it). Recorded: 303 to the queue as it was, which says what happened.
     Refused: the queue again with the problems next to the callback's form (422, or 409 when
-    recorded already). A callback the viewer may not see is a 404 page. (CSRF protection comes
-    with sessions and log-in.)"""
+    recorded already). A callback the viewer may not see is a 404 page."""
     ident, attempt = callback_pages.record(session, actor=who.actor, callback_id=callback_id,
                                            posted=posted, lab=lab)
     back = callback_pages.normal_query(dict(parse_qsl(posted.get("back"))))
@@ -179,5 +176,6 @@ def install(app: FastAPI) -> None:
     """Pages at /, their assets at /static (from the installed package: no CDN)."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(PageError, error_page)
+    app.include_router(auth_pages.router)
     app.include_router(router)
     app.include_router(voc_routes.router)

@@ -1,8 +1,7 @@
 """Pages of the VOC numbers: the dashboard and its drill-down (with CSV/XLSX export), the
 problem library with its improvement actions, and the reports page. Routes only call
-`dashboard_pages`, `problem_pages` and `report_pages`; they accept the same viewer as the
-other pages (a bearer token, or the demo administrator in demo mode). CSRF protection comes
-with sessions and log-in, as for the other forms.
+`dashboard_pages`, `problem_pages` and `report_pages`; they take the same viewer as the
+other pages (logged in, or a bearer token), and their forms the session's CSRF token.
 """
 
 from __future__ import annotations

@@ -1,0 +1,87 @@
+"""`bankvoc users password` and `bankvoc users unlock`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime, timedelta
+
+from typer.testing import CliRunner
+
+from bankvoc.cli import app
+from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.orgs import auth
+from bankvoc.orgs import service as org_service
+from bankvoc.orgs.errors import AccountLocked, LoginFailed
+
+runner = CliRunner()
+PASSWORD = "Initial-pass-2026"
+
+
+def stored(database: str) -> tuple[str | None, bool]:
+    engine = build_engine(database)
+    try:
+        with unit_of_work(engine) as session:
+            user = org_service.get_user(session, username="admin")
+            return user.password_hash, user.must_change_password
+    finally:
+        engine.dispose()
+
+
+class TestUsersPassword:
+    def test_sets_a_password_read_from_stdin_without_echo(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "password", "admin", "--json"],
+                               input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
+        assert PASSWORD not in result.output
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+            "user": "admin", "must_change_password": False}
+        digest, must_change = stored(database)
+        assert auth.verify_password(digest, PASSWORD)
+        assert not must_change
+
+    def test_an_initial_password_must_be_changed_at_first_log_in(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "password", "admin", "--initial"],
+                               input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
+        assert "changed at first log-in" in result.stdout
+        assert stored(database)[1]
+
+    def test_a_weak_password_is_refused_naming_the_rule(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "password", "admin"], input="short\n")
+        assert result.exit_code == 2
+        assert "at least 10 characters" in result.stderr
+        assert "short" not in result.stderr.replace("at least", "")
+        assert stored(database)[0] is None
+
+    def test_an_unknown_user_is_a_clear_error(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "password", "nobody"], input=PASSWORD + "\n")
+        assert result.exit_code != 0
+        assert "no user 'nobody'" in result.stderr
+        assert "Traceback" not in result.output
+
+
+class TestUsersUnlock:
+    def test_lifts_a_lock_out(self, database: str) -> None:
+        runner.invoke(app, ["users", "password", "admin"], input=PASSWORD + "\n")
+        engine = build_engine(database)
+        now = datetime.now(UTC)
+        try:
+            for attempt in range(5):
+                with (unit_of_work(engine) as session,
+                      contextlib.suppress(LoginFailed, AccountLocked)):
+                    auth.log_in(session, username="admin", password="Wrong-pass-2026",
+                                client_ip="10.0.0.1", now=now + timedelta(seconds=attempt))
+            with unit_of_work(engine) as session:
+                assert auth.lock_state(session, username="admin") is not None
+            result = runner.invoke(app, ["users", "unlock", "admin", "--json"])
+            assert result.exit_code == 0, result.output
+            assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+                "user": "admin", "was_locked": True}
+            with unit_of_work(engine) as session:
+                assert auth.lock_state(session, username="admin") is None
+                auth.log_in(session, username="admin", password=PASSWORD, client_ip=None)
+            again = runner.invoke(app, ["users", "unlock", "admin"])
+            assert "admin was not locked" in again.stdout
+        finally:
+            engine.dispose()
