@@ -1,10 +1,12 @@
-"""Which permission each API route needs: one table, checked before the route runs.
+"""Which permission each route needs, API and pages: one table, checked before the route runs.
 
 The permissions themselves (which roles hold each) are `orgs.permissions.PERMISSIONS`. This
 table is the outer gate: a caller whose roles lack the route's permission gets 403 before any
 look-up, so the answer does not depend on whether the case exists. Services keep their own
 finer checks (e.g. each workflow action's permission, `pii.read` for unmasked data) and the
-org-subtree scope. The app refuses to start while an API route has no entry here, and
+org-subtree scope. The API's gate is `check_route_permission`, the pages' is
+`web.security.check_page_permission` (a page refuses with a page, and sends the anonymous to
+log in). The app refuses to start while a route has no entry here, and
 `tests/api/test_access.py` calls every route as every role against this table.
 """
 
@@ -16,6 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from bankvoc.api.deps import DbSession, authenticated_actor
 from bankvoc.core.errors import ConfigurationError
 
+PUBLIC = "public"  # no caller needed (log-in, health)
 AUTHENTICATED = "authenticated"  # any signed-in caller, whatever the role
 SIGNED = "signed"  # no user: the request is signed with the channel's shared secret
 
@@ -94,11 +97,38 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/regulatory/jrt"): "kpi.read",
     ("GET", "/api/v1/reports/regulatory/disclosure"): "kpi.read",
     ("GET", "/api/v1/reports/regulatory/self-check"): "kpi.read",
+    # --- pages ---
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): AUTHENTICATED,
+    ("GET", "/password"): AUTHENTICATED,
+    ("POST", "/password"): AUTHENTICATED,
+    ("GET", "/"): AUTHENTICATED,
+    ("GET", "/cases"): "case.read",
+    ("POST", "/cases/assign"): "case.assign",
+    ("POST", "/views"): "case.read",
+    ("POST", "/views/{view_id}/delete"): "case.read",
+    ("GET", "/regulator"): "case.read",
+    ("GET", "/cases/{reference}"): "case.read",
+    ("POST", "/cases/{reference}/steps/{action}"): "case.work",
+    ("GET", "/callbacks"): "case.read",
+    ("POST", "/callbacks/{callback_id}/result"): "case.work",
+    ("GET", "/dashboard"): "kpi.read",
+    ("GET", "/dashboard/cases"): "kpi.read",
+    ("GET", "/dashboard/cases.{fmt}"): "kpi.read",
+    ("POST", "/dashboard/alerts/{alert_id}/acknowledge"): "alert.acknowledge",
+    ("GET", "/problems"): "problem.read",
+    ("POST", "/problems"): "problem.manage",
+    ("GET", "/problems/{problem_id}"): "problem.read",
+    ("POST", "/problems/{problem_id}/cases"): "problem.link",
+    ("GET", "/reports"): "kpi.read",
+    ("GET", "/reports/monthly"): "kpi.read",
 }
 
 
-def api_routes(app: FastAPI, prefix: str) -> list[tuple[str, str, APIRoute]]:
-    """(method, full path, route) of every route under `prefix`."""
+def app_routes(app: FastAPI, prefix: str = "/") -> list[tuple[str, str, APIRoute]]:
+    """(method, full path, route) of every API route and page under `prefix`."""
     found = []
     for context in iter_route_contexts(app.routes):
         route = context.original_route
@@ -107,26 +137,31 @@ def api_routes(app: FastAPI, prefix: str) -> list[tuple[str, str, APIRoute]]:
     return found
 
 
-def install(app: FastAPI, prefix: str) -> None:
-    """Map each API route's endpoint to its permission; refuse to start while one has none."""
+def install(app: FastAPI) -> None:
+    """Map each route's endpoint to its permission; refuse to start while one has none."""
     by_endpoint: dict[tuple[str, object], str] = {}
     undeclared = []
-    for method, path, route in api_routes(app, prefix):
+    for method, path, route in app_routes(app):
         permission = ROUTE_PERMISSIONS.get((method, path))
         if permission is None:
             undeclared.append(f"{method} {path}")
         else:
             by_endpoint[(method, route.endpoint)] = permission
     if undeclared:
-        raise ConfigurationError("API routes without an entry in api/access.py "
+        raise ConfigurationError("routes without an entry in api/access.py "
                                  f"ROUTE_PERMISSIONS: {', '.join(undeclared)}")
     app.state.route_permissions = by_endpoint
 
 
+def permission_of(request: Request) -> str:
+    permission: str = request.app.state.route_permissions[(request.method,
+                                                           request.scope["endpoint"])]
+    return permission
+
+
 def check_route_permission(request: Request, session: DbSession) -> None:
     """The gate every API route passes (a dependency of the API router)."""
-    permission = request.app.state.route_permissions[(request.method,
-                                                      request.scope["endpoint"])]
+    permission = permission_of(request)
     if permission == SIGNED:
         return  # the route verifies the channel's signature itself
     actor = authenticated_actor(session, request)

@@ -62,7 +62,6 @@ def create_app(
     api.include_router(reports_router)
     api.include_router(regulatory_router)
     app.include_router(api)
-    access.install(app, API_PREFIX)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -75,4 +74,5 @@ def create_app(
 
     install_web(app)
     install_security_headers(app)
+    access.install(app)
     return app

@@ -102,6 +102,7 @@ UI: dict[str, tuple[str, str]] = {
                              "This page or case does not exist, or it is not in your scope."),
     "error.forbidden": ("无权访问", "Not allowed"),
     "error.forbidden_text": ("您的角色无权查看此页面。", "Your role may not see this page."),
+    "error.forbidden_action_text": ("您的角色无权执行此操作。", "Your role may not do this."),
     "error.unauthorized": ("需要登录", "Log-in needed"),
     "error.unauthorized_text": ("请先登录。", "Log in first."),
     "error.invalid_token": ("令牌无效或已吊销。", "The token is invalid or revoked."),

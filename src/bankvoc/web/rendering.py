@@ -284,6 +284,8 @@ def error_page(request: Request, exc: Exception) -> Response:
         return _redirect_for(request, error)
     lab = labeller(request)
     title_key, text_key = ERROR_TEXTS.get(error.code, ("error.title", ""))
+    if error.code == "forbidden" and request.method != "GET":
+        text_key = "error.forbidden_action_text"  # a refused form post is not a page to see
     if error.status >= 500:
         title_key, text_key = ERROR_TEXTS["internal"]
     text = lab(text_key) if text_key else lab("error.generic_text", message=error.message)

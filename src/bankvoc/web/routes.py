@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, urlencode
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -30,6 +30,7 @@ from bankvoc.web.rendering import (
     error_page,
     render,
 )
+from bankvoc.web.security import check_page_permission
 from bankvoc.web.workflow_pages import BulkOutcome
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -177,5 +178,6 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(PageError, error_page)
     app.include_router(auth_pages.router)
-    app.include_router(router)
-    app.include_router(voc_routes.router)
+    gate = [Depends(check_page_permission)]
+    app.include_router(router, dependencies=gate)
+    app.include_router(voc_routes.router, dependencies=gate)

@@ -1,5 +1,6 @@
-"""The security headers on every response the app sends: pages, redirects, errors, API JSON,
-exports, attachments and static files alike, so no route can forget them.
+"""The pages' permission gate, and the security headers on every response the app sends:
+pages, redirects, errors, API JSON, exports, attachments and static files alike, so no route
+can forget them.
 
 A plain ASGI middleware (not Starlette's BaseHTTPMiddleware, which buffers streamed bodies):
 it adds each header the response has not set itself, so a route may still choose its own (a
@@ -8,10 +9,11 @@ report file its Content-Disposition, a static asset its caching).
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bankvoc.web.rendering import SECURITY_HEADERS
+from bankvoc.api.access import AUTHENTICATED, PUBLIC, permission_of
+from bankvoc.web.rendering import SECURITY_HEADERS, CurrentViewer
 
 # Static assets are versioned by release and hold nothing personal: browsers may keep them.
 _STATIC_PREFIX = "/static/"
@@ -51,3 +53,11 @@ class SecurityHeaders:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
+
+
+def check_page_permission(request: Request, who: CurrentViewer) -> None:
+    """The gate every signed-in page passes (see `api.access`): the anonymous are sent to log
+    in by the viewer, a role without the page's permission gets the 403 page."""
+    permission = permission_of(request)
+    if permission not in (PUBLIC, AUTHENTICATED):
+        who.actor.require(permission)
