@@ -13,9 +13,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bankvoc.core import configstore
 from bankvoc.core.errors import ConfigurationError
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import FileRefused, parse_yaml, read_yaml
+
+KIND = "alert_rules"  # its kind of versioned configuration (bankvoc.core.configstore)
 
 
 class AlertRulesError(FileRefused, ConfigurationError):
@@ -124,9 +127,17 @@ def parse_rules(text: str, *, source: str = "rules.yaml") -> AlertRules:
 
 
 def load_rules(path: Path | None = None) -> AlertRules:
-    """The rules in `path`, else the bank's own file (BANKVOC_ALERTS_RULES_FILE), else the
-    shipped one; each read once per process."""
+    """The rules in `path`, else the version activated on the admin screens, else the bank's
+    own file (BANKVOC_ALERTS_RULES_FILE), else the shipped one; each read once per process."""
+    if path is None:
+        active = configstore.parsed(KIND, _parse_version)
+        if active is not None:
+            return active
     return _load(path or get_settings().alerts_rules_file)
+
+
+def _parse_version(text: str, source: str) -> AlertRules:
+    return parse_rules(text, source=source)
 
 
 @lru_cache(maxsize=4)

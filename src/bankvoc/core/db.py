@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core import jsonutil
+from bankvoc.core import configstore, jsonutil
 from bankvoc.core.errors import ConfigurationError
 from bankvoc.core.settings import get_settings
 
@@ -92,9 +92,13 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
 
 @contextmanager
 def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed if the block succeeds and rolled back if it raises."""
+    """A session whose work is committed if the block succeeds and rolled back if it raises.
+
+    It begins with the versions of configuration in force (`configstore.refresh`: a read at
+    most every few seconds per process)."""
     session = sessions()
     try:
+        configstore.refresh(session)
         yield session
         session.commit()
     except BaseException:

@@ -264,6 +264,15 @@ def parse_yaml(text: str, model: type[M], *, source: str, error: type[FileRefuse
     return parsed
 
 
+def refuse(text: str, problems: Sequence[Problem], *, source: str,
+           error: type[E]) -> E:
+    """`error` for problems found in `text` after it parsed (checks that need more than the
+    model: what the application gives a template, which roles exist), located at their lines."""
+    root, _ = compose(text, source, error)
+    return error.of([p if p.line is not None else Problem(p.loc, p.reason, locate(root, p.loc))
+                     for p in problems], source=source)
+
+
 def read_text(path: Path, error: type[FileRefused]) -> str:
     """A file's text (UTF-8), or `error` naming the line where it stops being UTF-8."""
     data = path.read_bytes()

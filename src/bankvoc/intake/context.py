@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases.workflow.config import WorkflowConfig, load_config
+from bankvoc.core import configstore
 from bankvoc.core.settings import Settings
 from bankvoc.customers.crypto import KeyRing, keyring
 from bankvoc.nlp.grading import GradingRules, load_grading_rules
@@ -91,6 +92,9 @@ class StageContext:
     # fields without one use the shipped lexicons and rules. Sent to worker processes as is.
     models: dict[str, Any] = field(default_factory=dict)
     model_refs: dict[str, str] = field(default_factory=dict)  # field -> NAME@VERSION
+    # The versions of configuration in force when the context was made (taxonomy, workflow):
+    # one run, and its worker processes, use the same ones throughout.
+    config: configstore.Snapshot = field(default_factory=configstore.current)
 
     # Derived helpers, compiled once per process and configuration.
     @property
@@ -99,12 +103,12 @@ class StageContext:
 
     @property
     def workflow(self) -> WorkflowConfig:
-        """The workflow configuration of these settings (cached by file)."""
-        return load_config(self.settings.workflow_file)
+        """The workflow configuration in force (cached by version, or by file)."""
+        return load_config(snapshot=self.config)
 
     @property
     def taxonomy(self) -> Taxonomy:
-        return load_taxonomy()
+        return load_taxonomy(snapshot=self.config)
 
     @property
     def sentiment(self) -> SentimentScorer:

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
+from bankvoc.core import configstore
 from bankvoc.core.db import unit_of_work
 from bankvoc.core.gctune import bulk_collection
 from bankvoc.intake import service
@@ -121,6 +122,7 @@ _worker_setup: tuple[HeaderMapping, StageContext] | None = None
 def _init_worker(mapping: HeaderMapping, ctx: StageContext) -> None:
     global _worker_setup
     _worker_setup = (mapping, ctx)
+    configstore.install(ctx.config)  # the configuration in force where the import began
 
 
 def _prepare_in_worker(rows: list[SourceRow]) -> list[Draft]:

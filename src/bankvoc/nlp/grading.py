@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bankvoc.core import configstore
 from bankvoc.core.errors import Invalid
 
 VERSION = 2
@@ -131,6 +132,7 @@ class GradingConfig(BaseModel):
 
 
 DEFAULT_PATH = "grading.yaml"
+KIND = "grading"  # its kind of versioned configuration (bankvoc.core.configstore)
 
 
 def parse_grading_config(text: str, *, source: str = DEFAULT_PATH) -> GradingConfig:
@@ -307,9 +309,10 @@ def stated_age(text: str) -> int | None:
 
 
 def load_grading_config(path: Path | None = None) -> GradingConfig:
-    """The validated contents of a grading file: the shipped one (read once) by default."""
+    """The validated contents of a grading file: by default the version activated on the
+    admin screens, else the shipped one (read once)."""
     if path is None:
-        return _shipped_config()
+        return load_grading_rules().config
     return parse_grading_config(path.read_text("utf-8"), source=str(path))
 
 
@@ -320,9 +323,17 @@ def _shipped_config() -> GradingConfig:
 
 
 def load_grading_rules(path: Path | None = None) -> GradingRules:
-    """The compiled rules of a grading file; the shipped ones are compiled once per process, a
-    bank's own file is read afresh on every call (so an edit takes effect)."""
-    return _shipped_rules() if path is None else GradingRules(load_grading_config(path))
+    """The compiled rules of a grading file; the version activated on the admin screens, else
+    the shipped ones, are compiled once per process, a bank's own file is read afresh on every
+    call (so an edit takes effect)."""
+    if path is not None:
+        return GradingRules(load_grading_config(path))
+    active = configstore.parsed(KIND, _compile_version)
+    return active if active is not None else _shipped_rules()
+
+
+def _compile_version(text: str, source: str) -> GradingRules:
+    return GradingRules(parse_grading_config(text, source=source))
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bankvoc.core import configstore
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import (
     REASONS,
@@ -32,6 +33,7 @@ from bankvoc.core.yamlfile import (
 )
 
 DEFAULT_PATH = "taxonomy.yaml"
+KIND = "taxonomy"  # its kind of versioned configuration (bankvoc.core.configstore)
 OTHER = "other"
 
 _REASONS = {
@@ -267,10 +269,20 @@ def read_taxonomy(path: Path) -> Taxonomy:
     return read_yaml(path, Taxonomy, error=TaxonomyError, reasons=_REASONS)
 
 
-def load_taxonomy(path: Path | None = None) -> Taxonomy:
-    """The taxonomy in `path`, else the bank's own file (BANKVOC_TAXONOMY_FILE), else the
-    shipped one; each parsed once per process."""
+def load_taxonomy(path: Path | None = None, *,
+                  snapshot: configstore.Snapshot | None = None) -> Taxonomy:
+    """The taxonomy in `path`, else the version activated on the admin screens (in
+    `snapshot`, else in force in this process), else the bank's own file
+    (BANKVOC_TAXONOMY_FILE), else the shipped one; each parsed once per process."""
+    if path is None:
+        active = configstore.parsed(KIND, _parse_version, snapshot=snapshot)
+        if active is not None:
+            return active
     return _load(path or get_settings().taxonomy_file)
+
+
+def _parse_version(text: str, source: str) -> Taxonomy:
+    return parse_taxonomy(text, source=source)
 
 
 @lru_cache(maxsize=8)

@@ -25,9 +25,17 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bankvoc.core import configstore
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import ensure_aware
-from bankvoc.core.yamlfile import Problem, YamlFileError, parse_yaml, problems_found, read_text
+from bankvoc.core.yamlfile import (
+    Problem,
+    YamlFileError,
+    parse_yaml,
+    problems_found,
+    read_text,
+    refuse,
+)
 from bankvoc.customers import masking
 from bankvoc.notify.errors import TemplateError, UnknownTemplate
 
@@ -75,7 +83,7 @@ class _File(BaseModel):
                 for part in ("subject", "body"):
                     source = getattr(getattr(template, lang), part)
                     try:
-                        env.parse(source)
+                        env.compile(source)  # (compiling also finds unknown filters)
                     except jinja2.TemplateSyntaxError as exc:
                         problems.append(Problem(("templates", code, lang, part),
                                                 f"not a valid template: {exc.message}"))
@@ -225,6 +233,11 @@ class TemplateSet:
 
 
 SHIPPED = "templates.yaml"
+KIND = "notify_templates"  # its kind of versioned configuration (bankvoc.core.configstore)
+
+
+def _parse_version(text: str, source: str) -> TemplateSet:
+    return parse_templates(text, source=source)
 
 
 def parse_templates(text: str, *, source: str) -> TemplateSet:
@@ -239,9 +252,49 @@ def _load(path: str | None, mtime: float | None) -> TemplateSet:
     return parse_templates(read_text(Path(path), TemplateFileError), source=path)
 
 
+def shipped_templates() -> TemplateSet:
+    return _load(None, None)
+
+
+def check_templates(text: str, *, source: str) -> TemplateSet:
+    """The templates in `text` if the application can send them: each template it sends is
+    there, and uses only the variables the application gives it (those the shipped template
+    uses, the file's defaults and `language`); else a TemplateFileError naming each problem's
+    line and reason."""
+    candidate = parse_templates(text, source=source)
+    shipped = shipped_templates()
+    problems = [Problem(("templates",), f"template {code!r} is missing: the application sends "
+                                        "it") for code in shipped.codes
+                if code not in candidate.codes]
+    env = _environment()
+    for code, template in candidate._data.templates.items():
+        if code not in shipped.codes:
+            continue
+        info = shipped.info(code)
+        given = {*info.required, *info.optional, *_BUILTINS,
+                 *candidate._data.defaults.get("zh", {}), *candidate._data.defaults.get("en", {})}
+        for lang in LANGUAGES:
+            for part in ("subject", "body"):
+                used = meta.find_undeclared_variables(
+                    env.parse(getattr(getattr(template, lang), part)))
+                unknown = sorted(used - given)
+                if unknown:
+                    problems.append(Problem(
+                        ("templates", code, lang, part),
+                        f"uses {', '.join('{{ ' + name + ' }}' for name in unknown)}, which the "
+                        f"application does not give this template (it gives: "
+                        f"{', '.join(sorted(given - _BUILTINS)) or 'nothing'})"))
+    if problems:
+        raise refuse(text, problems, source=source, error=TemplateFileError)
+    return candidate
+
+
 def current_templates() -> TemplateSet:
-    """The bank's templates (BANKVOC_NOTIFY_TEMPLATES_FILE), else the shipped ones; re-read
-    when the file changes."""
+    """The version activated on the admin screens, else the bank's templates
+    (BANKVOC_NOTIFY_TEMPLATES_FILE), else the shipped ones; re-read when the file changes."""
+    active = configstore.parsed(KIND, _parse_version)
+    if active is not None:
+        return active
     path = get_settings().notify_templates_file
     if path is None:
         return _load(None, None)

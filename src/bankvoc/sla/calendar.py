@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from bankvoc.core import configstore
 from bankvoc.core.errors import ConfigurationError
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import Problem, parse_yaml, problems_found, read_text
@@ -34,6 +35,7 @@ from bankvoc.sla.errors import CalendarFileError
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "calendar.yaml"
+KIND = "calendar"  # its kind of versioned configuration (bankvoc.core.configstore)
 ONE_DAY = dt.timedelta(days=1)
 # No calendar has a year without a working day; past this many days something is wrong.
 _MAX_SEARCH_DAYS = 366
@@ -263,9 +265,17 @@ class WorkCalendar:
 
 
 def get_calendar(path: Path | None = None) -> WorkCalendar:
-    """The calendar with `path`, else the bank's file (BANKVOC_CALENDAR_FILE), else none;
-    each built once per process."""
+    """The calendar with `path`, else the version activated on the admin screens, else the
+    bank's file (BANKVOC_CALENDAR_FILE), else none; each built once per process."""
+    if path is None:
+        active = configstore.parsed(KIND, _build_version)
+        if active is not None:
+            return active
     return _calendar(path or get_settings().calendar_file)
+
+
+def _build_version(text: str, source: str) -> WorkCalendar:
+    return WorkCalendar(parse_calendar(text, source=source), source=source)
 
 
 @lru_cache(maxsize=8)

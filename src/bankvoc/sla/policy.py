@@ -32,12 +32,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bankvoc.cases.enums import CaseKind, Channel, Severity
+from bankvoc.core import configstore
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import REASONS, Loc, Problem, parse_yaml, problems_found, read_text
 from bankvoc.sla.enums import Origin
 from bankvoc.sla.errors import PolicyError
 
 DEFAULT_PATH = "policy.yaml"
+KIND = "sla_policy"  # its kind of versioned configuration (bankvoc.core.configstore)
 DECISION = "decision"
 
 _POLICY_REASONS = {
@@ -334,9 +336,17 @@ def read_policy(path: Path) -> Policy:
 
 
 def load_policy(path: Path | None = None) -> Policy:
-    """The policy in `path`, else the bank's own (BANKVOC_SLA_POLICY_FILE), else the shipped
-    one; each parsed once per process."""
+    """The policy in `path`, else the version activated on the admin screens, else the bank's
+    own (BANKVOC_SLA_POLICY_FILE), else the shipped one; each parsed once per process."""
+    if path is None:
+        active = configstore.parsed(KIND, _parse_version)
+        if active is not None:
+            return active
     return _load(path or get_settings().sla_policy_file)
+
+
+def _parse_version(text: str, source: str) -> Policy:
+    return parse_policy(text, source=source)
 
 
 @lru_cache(maxsize=8)

@@ -14,10 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bankvoc.core import configstore
 from bankvoc.core.errors import ConfigurationError
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import FileRefused, parse_yaml, read_yaml
 
+KIND = "workflow"  # its kind of versioned configuration (bankvoc.core.configstore)
 CONDITIONS = ("product", "category", "severity", "channel", "origin", "kind", "org")
 
 
@@ -77,9 +79,20 @@ def parse_config(text: str, *, source: str) -> WorkflowConfig:
     return parse_yaml(text, WorkflowConfig, source=source, error=WorkflowConfigError)
 
 
-def load_config(path: Path | None = None) -> WorkflowConfig:
-    """The file in `path`, else the bank's (BANKVOC_WORKFLOW_FILE), else the shipped one."""
+def load_config(path: Path | None = None, *,
+                snapshot: configstore.Snapshot | None = None) -> WorkflowConfig:
+    """The file in `path`, else the version activated on the admin screens (in `snapshot`,
+    else in force in this process), else the bank's (BANKVOC_WORKFLOW_FILE), else the
+    shipped one."""
+    if path is None:
+        active = configstore.parsed(KIND, _parse_version, snapshot=snapshot)
+        if active is not None:
+            return active
     return _load(path or get_settings().workflow_file)
+
+
+def _parse_version(text: str, source: str) -> WorkflowConfig:
+    return parse_config(text, source=source)
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,93 @@
+"""The strings of the configuration screens, Chinese first (merged into `ui`)."""
+
+from __future__ import annotations
+
+CONFIG_UI: dict[str, tuple[str, str]] = {
+    # The admin home's line (web/admin_pages.py ADMIN_AREAS)
+    "admin.area.config": ("配置管理（版本化）", "Configuration (versioned)"),
+    "admin.area.config_text": ("分类体系、时限规则与工作日历、通知模板、分派规则与授权额度、分级与"
+                               "预警规则：编辑、比较、启用、回退，每次变更留痕。",
+                               "Taxonomy, deadline policy and calendar, notification templates, "
+                               "routing and authority limits, grading and alert rules: edit, "
+                               "compare, activate, roll back; every change recorded."),
+    "cfg.title": ("配置管理", "Configuration"),
+    "cfg.lead": ("分类体系、时限规则、工作日历、通知模板、分派规则与授权额度、分级与预警规则。"
+                 "每次修改保存为新版本，启用、回退均留痕。",
+                 "Taxonomy, deadline policy, calendar, notification templates, routing and "
+                 "authority limits, grading and alert rules. Every edit is saved as a new "
+                 "version; every activation and rollback is recorded."),
+    "cfg.caption": ("各类配置及当前生效版本", "Kinds of configuration and the version in force"),
+    "cfg.kind": ("配置类别", "Kind"),
+    "cfg.in_force": ("生效版本", "In force"),
+    "cfg.latest": ("最新版本", "Latest"),
+    "cfg.saved_count": ("已保存版本数", "Versions saved"),
+    "cfg.changed_at": ("最近变更时间", "Last changed"),
+    "cfg.changed_by": ("变更人", "Changed by"),
+    "cfg.file": ("配置文件（v0）", "The file (v0)"),
+    "cfg.back": ("返回配置管理", "Back to configuration"),
+    "cfg.back_kind": ("返回{kind}", "Back to {kind}"),
+    "cfg.in_force_version": ("当前生效：第 {n} 版", "In force: version {n}"),
+    "cfg.in_force_file": ("当前生效：配置文件 {source}（第 0 版）",
+                          "In force: the file {source} (version 0)"),
+    "cfg.file_is": ("第 0 版即配置文件 {source}", "Version 0 is the file {source}"),
+    "cfg.view_in_force": ("查看生效版本", "View the version in force"),
+    "cfg.edit": ("编辑", "Edit"),
+    "cfg.edit_from": ("以此版本为基础编辑", "Edit from this version"),
+    "cfg.edit_lead": ("基于第 {n} 版编辑；保存后成为新版本，启用前不生效。",
+                      "Editing from version {n}; saving makes a new version, not in force "
+                      "until it is activated."),
+    "cfg.versions": ("版本历史", "Versions"),
+    "cfg.created_at": ("保存时间", "Saved at"),
+    "cfg.created_by": ("保存人", "Saved by"),
+    "cfg.note": ("变更说明", "Note"),
+    "cfg.note_hint": ("启用原因（选填）", "Why (optional)"),
+    "cfg.note_required": ("请说明修改原因", "Say why it changes"),
+    "cfg.based_on": ("基于版本", "Based on"),
+    "cfg.state": ("状态", "State"),
+    "cfg.active": ("生效中", "In force"),
+    "cfg.activate": ("启用", "Activate"),
+    "cfg.activate_n": ("启用第 {n} 版", "Activate version {n}"),
+    "cfg.no_versions": ("尚无保存的版本：当前使用配置文件。",
+                        "No version saved yet: the file is in force."),
+    "cfg.change": ("回退", "Roll back"),
+    "cfg.rollback": ("回退到上一生效版本", "Roll back to the previous version"),
+    "cfg.rollback_hint": ("恢复最近一次变更之前生效的版本。",
+                          "Put back the version in force before the last change."),
+    "cfg.back_to_file": ("恢复使用配置文件", "Go back to the file"),
+    "cfg.file_hint": ("停用已保存的版本，恢复使用配置文件 {source}。",
+                      "Stop using saved versions and go back to the file {source}."),
+    "cfg.activations": ("启用记录", "Activations"),
+    "cfg.at": ("时间", "When"),
+    "cfg.by": ("操作人", "By"),
+    "cfg.what": ("操作", "What"),
+    "cfg.action_activate": ("启用", "Activated"),
+    "cfg.action_rollback": ("回退", "Rolled back"),
+    "cfg.action_file": ("恢复配置文件", "Back to the file"),
+    "cfg.no_activations": ("尚无启用记录。", "Nothing activated yet."),
+    "cfg.diff_title": ("与第 {old} 版的差异（第 {new} 版）", "Changes from version {old} to {new}"),
+    "cfg.no_diff": ("两个版本内容相同。", "The two versions are the same."),
+    "cfg.text": ("配置内容（YAML）", "Configuration (YAML)"),
+    "cfg.save": ("保存为新版本", "Save as a new version"),
+    "cfg.cancel": ("取消", "Cancel"),
+    "cfg.save_hint": ("保存前会校验内容；有误时逐条列出所在行和原因，不会保存。",
+                      "The text is checked before it is saved; a problem is listed with its "
+                      "line and reason, and nothing is saved."),
+    "cfg.line": ("第 {n} 行", "Line {n}"),
+    "cfg.done_saved": ("已保存。", "Saved."),
+    "cfg.done_saved_version": ("已保存为第 {n} 版（尚未启用）。",
+                               "Saved as version {n} (not in force yet)."),
+    "cfg.done_activated": ("已启用：当前生效第 {n} 版（0 为配置文件）。",
+                           "Activated: version {n} is in force (0 is the file)."),
+    "cfg.done_rollback": ("已回退：当前生效第 {n} 版（0 为配置文件）。",
+                          "Rolled back: version {n} is in force (0 is the file)."),
+    "cfg.refused_text": ("内容有 {n} 处问题，未保存。请按行号修改后重新保存：",
+                         "{n} problem(s) found, nothing saved. Correct them at these lines and "
+                         "save again:"),
+    "cfg.refused_conflict": ("他人刚刚修改了此配置，请刷新后重试。",
+                             "Someone else changed this configuration just now: reload and try "
+                             "again."),
+    "cfg.refused_in_force": ("该版本已在生效中。", "That version is in force already."),
+    "cfg.refused_unchanged": ("内容没有变化，无需保存。", "Nothing changed: nothing to save."),
+    "cfg.refused_not_found": ("没有这个版本。", "There is no such version."),
+    "cfg.refused": ("未能完成，请检查：", "Not done; check this:"),
+}
