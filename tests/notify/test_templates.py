@@ -20,7 +20,8 @@ from tests.notify.conftest import CONTEXT
 
 CODES = ["accepted", "not_accepted", "transferred", "progress", "extended", "paused", "resumed",
          "decision", "appeal_route", "callback_request", "escalated", "deadline_warning",
-         "hot_issue_alert", "problem_fixed", "monthly_report_ready"]
+         "hot_issue_alert", "problem_fixed", "monthly_report_ready", "portal_received",
+         "portal_code"]
 
 SAMPLE: dict[str, Any] = {
     **CONTEXT, "reason": "需第三方鉴定", "org_name": "北京分行", "progress": "已调取交易记录",
@@ -32,6 +33,7 @@ SAMPLE: dict[str, Any] = {
     "problem_title": "年费减免规则告知不清", "formats": "HTML, PDF, XLSX",
     "link": "/api/v1/reports/monthly?month=2026-11&org=BJ",
     "location": "var/reports/monthly/2026-11", "org_code": "BJ", "period": "2026-11",
+    "code": "048213", "minutes": 10,
 }
 
 MINIMAL = """
