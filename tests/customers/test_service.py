@@ -80,7 +80,7 @@ class TestReveal:
         _register(world)
         customer = service.find_customer(world.session, actor=world.actor("bj_handler"),
                                          phone="13812345678")
-        assert service.reveal(customer, actor=world.actor("bj_handler")) == {
+        assert service.reveal(world.session, customer, actor=world.actor("bj_handler")) == {
             "name": "张三", "phone": "13812345678", "id_number": "11010519491231002X",
             "email": None}
 
@@ -88,14 +88,15 @@ class TestReveal:
         _register_by_email(world)
         customer = service.find_customer(world.session, actor=world.actor("bj_handler"),
                                          email=EMAIL)
-        assert service.reveal(customer, actor=world.actor("bj_handler"))["email"] == EMAIL
+        shown = service.reveal(world.session, customer, actor=world.actor("bj_handler"))
+        assert shown["email"] == EMAIL
 
     def test_analysts_may_not(self, world: World) -> None:
         _register(world)
         customer = service.find_customer(world.session, actor=world.actor("hq_analyst"),
                                          phone="13812345678")
         with pytest.raises(Forbidden):
-            service.reveal(customer, actor=world.actor("hq_analyst"))
+            service.reveal(world.session, customer, actor=world.actor("hq_analyst"))
 
 
 class TestProtectIdentity:

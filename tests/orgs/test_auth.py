@@ -106,7 +106,7 @@ class TestSetPassword:
         assert user.password_changed_at == T0
         assert user.password_hash is not None
         assert user.password_hash.startswith("$argon2")
-        assert kinds(world.session, "bj_handler") == ["password_set"]
+        assert kinds(world.session, "bj_handler") == ["token_created", "password_set"]
 
     def test_ends_every_session_of_the_user(self, world: World) -> None:
         user = with_password(world.session, "bj_handler")

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from bankvoc.api.deps import CurrentActor, DbSession
+from bankvoc.api.deps import CurrentActor, DbSession, DisclosureVia
 from bankvoc.api.schemas import errors
 from bankvoc.cases import attachments, dossier, dossier_pdf, retention, review, service
 from bankvoc.cases.schemas import (
@@ -79,10 +79,11 @@ def list_attachments(session: DbSession, actor: CurrentActor,
 @router.get("/{reference}/attachments/{attachment_id}", response_class=FileResponse,
             responses=errors(401, 403, 404, 422))
 def download_attachment(session: DbSession, actor: CurrentActor, reference: str,
-                        attachment_id: int) -> FileResponse:
+                        attachment_id: int, via: DisclosureVia) -> FileResponse:
+    """The evidence file as it came (recorded as a disclosure of personal data)."""
     case = service.get_case(session, actor=actor, reference=reference)
     attachment, path = attachments.open_attachment(session, actor=actor, case=case,
-                                                   attachment_id=attachment_id)
+                                                   attachment_id=attachment_id, via=via)
     # Whatever the uploader claimed it is, it is downloaded, never shown as a page of this site.
     return FileResponse(path, media_type=attachment.content_type, filename=attachment.filename,
                         content_disposition_type="attachment",
@@ -106,13 +107,13 @@ Reveal = Annotated[bool, Query(description="Show personal data unmasked: needs t
 @router.get("/{reference}/dossier", response_model=dossier.Dossier,
             responses=errors(401, 403, 404, 409))
 def case_dossier(session: DbSession, actor: CurrentActor, reference: str, response: Response,
-                 reveal: Reveal = False) -> dossier.Dossier:
+                 via: DisclosureVia, reveal: Reveal = False) -> dossier.Dossier:
     """The dossier of a closed or archived case, as a regulator asks it back: basic facts,
     dispute focus, findings and evidence, basis, decision, communication with the customer,
     extensions, satisfaction, and the verified timeline. An open case is refused (409)."""
     case = service.get_case(session, actor=actor, reference=reference)
     response.headers["Cache-Control"] = "no-store"
-    return dossier.build_dossier(session, actor=actor, case=case, reveal=reveal)
+    return dossier.build_dossier(session, actor=actor, case=case, reveal=reveal, via=via)
 
 
 @router.get("/{reference}/dossier.pdf", response_class=Response,
@@ -120,11 +121,11 @@ def case_dossier(session: DbSession, actor: CurrentActor, reference: str, respon
                        200: {"content": {"application/pdf": {}},
                              "description": "The dossier as PDF (Chinese with English)"}})
 def case_dossier_pdf(session: DbSession, actor: CurrentActor, reference: str,
-                     reveal: Reveal = False) -> Response:
+                     via: DisclosureVia, reveal: Reveal = False) -> Response:
     """The dossier of a closed or archived case as a PDF."""
     case = service.get_case(session, actor=actor, reference=reference)
     found = dossier.build_dossier(session, actor=actor, case=case, reveal=reveal,
-                                  output="pdf")
+                                  output="pdf", via=via)
     return Response(dossier_pdf.render_pdf(found), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{case.reference}-dossier.pdf"',
         "Cache-Control": "no-store"})

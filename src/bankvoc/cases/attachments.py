@@ -18,6 +18,8 @@ from bankvoc.cases.events import append_event
 from bankvoc.cases.models import Attachment, Case
 from bankvoc.core.errors import BankvocError, Invalid, NotFound
 from bankvoc.core.settings import get_settings
+from bankvoc.customers import disclosure
+from bankvoc.customers.disclosure import DIRECT, Via
 from bankvoc.orgs.service import Actor
 
 CHUNK = 1024 * 1024
@@ -96,9 +98,11 @@ def list_attachments(session: Session, *, actor: Actor, case: Case) -> list[Atta
         select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
 
 
-def open_attachment(session: Session, *, actor: Actor, case: Case,
-                    attachment_id: int) -> tuple[Attachment, Path]:
-    """The attachment and its file, after checking the file still matches its checksum."""
+def open_attachment(session: Session, *, actor: Actor, case: Case, attachment_id: int,
+                    via: Via = DIRECT) -> tuple[Attachment, Path]:
+    """The attachment and its file, after checking the file still matches its checksum.
+    Evidence is kept as it came (an ID card's scan, a statement): handing the file out is a
+    disclosure of unmasked personal data, recorded through the route `via`."""
     actor.require("case.read")
     attachment = session.scalar(select(Attachment).where(
         Attachment.id == attachment_id, Attachment.case_id == case.id))
@@ -107,6 +111,10 @@ def open_attachment(session: Session, *, actor: Actor, case: Case,
     path = storage_root() / attachment.storage_key
     if not path.is_file() or _sha256_of(path) != attachment.sha256:
         raise Invalid("the stored file is missing or fails its checksum", field="attachment")
+    disclosure.record(session, actor=actor, subject="attachment", via=via,
+                      case_reference=case.reference,
+                      customer_ids=[case.customer_id] if case.customer_id else [],
+                      fields=["file"], detail=f"attachment {attachment.id}")
     return attachment, path
 
 

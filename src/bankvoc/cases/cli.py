@@ -16,6 +16,7 @@ from bankvoc.core.db import get_engine, unit_of_work
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
+from bankvoc.customers.disclosure import Via
 from bankvoc.orgs import service as org_service
 
 cases_app = typer.Typer(help="Cases: dossiers of closed cases, legal holds, retention.",
@@ -56,7 +57,8 @@ def dossier_command(
         actor = org_service.actor_for(org_service.get_user(session, username=user))
         case = cases_service.get_case(session, actor=actor, reference=reference)
         found = dossier_service.build_dossier(session, actor=actor, case=case, reveal=reveal,
-                                              output="pdf" if pdf else "json")
+                                              output="pdf" if pdf else "json",
+                                              via=Via.cli("cases dossier"))
     if pdf is not None:
         data = dossier_pdf.render_pdf(found)
         pdf.write_bytes(data)

@@ -41,6 +41,7 @@ from bankvoc.core.i18n import register
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.customers import service as customer_service
+from bankvoc.customers.disclosure import DIRECT, Via
 from bankvoc.customers.models import Customer
 from bankvoc.nlp import pii
 from bankvoc.notify import service as notify_service
@@ -51,6 +52,9 @@ from bankvoc.surveys import service as surveys_service
 
 EXPORTABLE = frozenset({CaseStatus.closed, CaseStatus.archived})
 EVENT_REVEALED = "pii_revealed"
+# What a revealed dossier shows besides identities: the case's own text, and the timeline's
+# free text unmasked.
+REVEALED_TEXT = ("case_text", "timeline_text")
 # Free text people wrote into the timeline; masked (PII) unless the dossier is revealed.
 FREE_TEXT_KEYS = frozenset({"text", "summary", "comment", "reason", "basis", "note"})
 FINDING_KINDS = ("investigation", "finding", "evidence")
@@ -341,10 +345,12 @@ def check_exportable(case: Case) -> None:
 
 
 def build_dossier(session: Session, *, actor: Actor, case: Case, reveal: bool = False,
-                  now: dt.datetime | None = None, output: str = "json") -> Dossier:
+                  now: dt.datetime | None = None, output: str = "json",
+                  via: Via = DIRECT) -> Dossier:
     """The dossier of a closed or archived case the actor may see (the caller found it through
     `cases.service.get_case`). `reveal` shows personal data: it needs `pii.read` and is recorded
-    on the case's timeline, with the `output` it was revealed for."""
+    on the case's timeline, with the `output` it was revealed for, and as one disclosure of
+    the complainants' identities and the case's text through the route `via`."""
     actor.require("case.read")
     check_exportable(case)
     if reveal:
@@ -353,6 +359,10 @@ def build_dossier(session: Session, *, actor: Actor, case: Case, reveal: bool = 
     if reveal:
         _record_reveal(session, actor=actor, case=case, output=output, now=now)
     gather = _Gatherer(session, actor, case, reveal)
+    if reveal:
+        gather.identities = customer_service.reveal_many(
+            session, gather.complainants(), actor=actor, via=via, subject="dossier",
+            case_reference=case.reference, fields=REVEALED_TEXT, detail=f"output {output}")
     settings = get_settings()
     return Dossier(
         info=DossierInfo(
@@ -417,6 +427,8 @@ class _Gatherer:
 
     def __init__(self, session: Session, actor: Actor, case: Case, reveal: bool) -> None:
         self.session, self.actor, self.case, self.reveal = session, actor, case, reveal
+        # The complainants' decrypted identities by customer id (a revealed dossier).
+        self.identities: dict[int, dict[str, str | None]] = {}
         rows = session.execute(
             select(CaseEvent, User.username).outerjoin(User, User.id == CaseEvent.actor_user_id)
             .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
@@ -446,9 +458,21 @@ class _Gatherer:
         user = self.session.get(User, user_id)
         return user.username if user else None
 
+    def complainants(self) -> list[Customer]:
+        """The case's customer and its co-complainants, in the dossier's order."""
+        found = [self.case.customer] if self.case.customer else []
+        return found + [customer for _member, customer in self._co_complainants]
+
+    @cached_property
+    def _co_complainants(self) -> list[tuple[CaseComplainant, Customer]]:
+        return [(member, customer) for member, customer in self.session.execute(
+            select(CaseComplainant, Customer)
+            .join(Customer, Customer.id == CaseComplainant.customer_id)
+            .where(CaseComplainant.case_id == self.case.id).order_by(CaseComplainant.id))]
+
     def _person(self, customer: Customer, role: PersonRole) -> Person:
         if self.reveal:
-            shown = customer_service.reveal(customer, actor=self.actor)
+            shown = self.identities[customer.id]
             return Person(name=shown["name"], phone=shown["phone"],
                           id_number=shown["id_number"], email=shown["email"], role=role)
         return Person(name=customer.name_masked, phone=customer.phone_masked,
@@ -460,10 +484,7 @@ class _Gatherer:
     def basic_facts(self) -> BasicFacts:
         case = self.case
         complainants = [self._person(case.customer, "complainant")] if case.customer else []
-        for member, customer in self.session.execute(
-                select(CaseComplainant, Customer)
-                .join(Customer, Customer.id == CaseComplainant.customer_id)
-                .where(CaseComplainant.case_id == case.id).order_by(CaseComplainant.id)):
+        for member, customer in self._co_complainants:
             complainants.append(self._person(
                 customer, "representative" if member.representative else "co_complainant"))
         co_handlers = []

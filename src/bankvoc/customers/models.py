@@ -71,3 +71,29 @@ class CustomerValue(Base):
     segment: Mapped[str] = mapped_column(String(32))
     attrited_on: Mapped[date | None] = mapped_column(Date)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PiiAccess(Base):
+    """One view or export of unmasked personal data (customers.disclosure): who (`user_id`,
+    `username`, the API token when one was used), when, what (`subject`: a case's dossier, a
+    customer's identity, a case's senders, an attachment; the case's reference and the
+    customers' ids; `fields`, the names of the fields shown, never their values), and through
+    which route (`via`: api, page, cli or job; `route`, e.g. "GET /api/v1/cases/{reference}/
+    dossier"). Append-only; no foreign key to the case, so the record outlives what it names."""
+
+    __tablename__ = "pii_access"
+    __table_args__ = (Index("ix_pii_access_user_id_at", "user_id", "at"),
+                      Index("ix_pii_access_case_reference", "case_reference"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    via: Mapped[str] = mapped_column(String(8))
+    route: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(32))
+    case_reference: Mapped[str | None] = mapped_column(String(32))
+    customer_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -18,8 +18,9 @@ from bankvoc.core.db import bulk_insert_ids
 from bankvoc.core.errors import Invalid, NotFound
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
-from bankvoc.customers import masking
+from bankvoc.customers import disclosure, masking
 from bankvoc.customers.crypto import KeyRing, keyring
+from bankvoc.customers.disclosure import DIRECT, Via
 from bankvoc.customers.models import Customer
 from bankvoc.orgs.service import Actor
 
@@ -152,10 +153,31 @@ def find_customer(
     return customer
 
 
-def reveal(customer: Customer, *, actor: Actor) -> dict[str, str | None]:
-    """Decrypted identity, for roles that may see personal data."""
+def reveal(session: Session, customer: Customer, *, actor: Actor, via: Via = DIRECT,
+           case_reference: str | None = None) -> dict[str, str | None]:
+    """Decrypted identity, for roles that may see personal data; recorded as one disclosure
+    (`customers.disclosure`) naming the route `via`."""
+    return reveal_many(session, [customer], actor=actor, via=via,
+                       case_reference=case_reference)[customer.id]
+
+
+def reveal_many(session: Session, customers: Sequence[Customer], *, actor: Actor, via: Via,
+                subject: disclosure.Subject = "customer", case_reference: str | None = None,
+                fields: Iterable[str] = (), detail: str = "") -> dict[int, dict[str, str | None]]:
+    """The decrypted identities of `customers` (by id), shown together and recorded as one
+    disclosure: the identity fields that had a value, plus `fields` shown with them."""
     actor.require("pii.read")
     ring = current_keyring()
+    shown = {customer.id: _identity(ring, customer) for customer in customers}
+    disclosure.record(
+        session, actor=actor, subject=subject, via=via, case_reference=case_reference,
+        customer_ids=shown, detail=detail,
+        fields=[*fields, *(name for identity in shown.values()
+                           for name, value in identity.items() if value is not None)])
+    return shown
+
+
+def _identity(ring: KeyRing, customer: Customer) -> dict[str, str | None]:
     return {
         "name": ring.decrypt(customer.name_enc, field="name") if customer.name_enc else None,
         "phone": ring.decrypt(customer.phone_enc, field="phone") if customer.phone_enc else None,

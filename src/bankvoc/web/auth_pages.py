@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bankvoc.api.deps import DbSession
+from bankvoc.api.deps import DbSession, client_address
 from bankvoc.core.errors import BankvocError
 from bankvoc.core.settings import get_settings
+from bankvoc.core.timeutil import utcnow
 from bankvoc.demo.service import DEMO_PASSWORD
-from bankvoc.orgs import auth
+from bankvoc.orgs import auth, totp
 from bankvoc.orgs.errors import (
     AccountLocked,
     PasswordRejected,
@@ -32,6 +33,7 @@ from bankvoc.web.forms import Posted
 from bankvoc.web.present import Labeller
 from bankvoc.web.rendering import (
     CSRF_FIELD,
+    CurrentViewer,
     Lab,
     PageRoute,
     PostedForm,
@@ -48,6 +50,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # The log-in form's CSRF cookie: a random value the form's token is bound to.
 LOGIN_COOKIE = "bankvoc_login"
+# Between the password and the second factor's code: who passed the password, until when.
+SECOND_STEP_COOKIE = "bankvoc_2fa"
 HOME = "/cases"
 
 
@@ -56,7 +60,7 @@ def _root(request: Request) -> str:
 
 
 def _client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_address(request)
 
 
 def _with_next(url: str, next_url: str | None) -> str:
@@ -138,21 +142,110 @@ def log_in(request: Request, session: DbSession, lab: Lab, posted: RawForm) -> R
                 next=next_url, username=username, field=name, field_label=lab(f"auth.{name}"),
                 code="missing", problem=lab("auth.missing", field=lab(f"auth.{name}"))))
     try:
-        done = auth.log_in(session, username=username, password=posted.get("password"),
-                           client_ip=_client_ip(request))
+        user = auth.check_password(session, username=username, password=posted.get("password"),
+                                   client_ip=_client_ip(request))
     except BankvocError as exc:
         held = isinstance(exc, AccountLocked | TooManyAttempts)
         return _login_page(request, lab, nonce=nonce, status=exc.status, view=LoginView(
             next=next_url, username=username, code=exc.code, problem=_login_problem(exc, lab),
             field="" if held else "password", field_label="" if held else lab("auth.password")))
+    if totp.enrolled(user) or totp.required(user):
+        response = _code_page(request, session, lab, user=user, nonce=nonce,
+                              view=CodeView(next=next_url))
+        response.set_cookie(SECOND_STEP_COOKIE, auth.second_step_token(user),
+                            path=f"{_root(request)}/login",
+                            max_age=auth.SECOND_STEP_MINUTES * 60, httponly=True,
+                            samesite="strict", secure=get_settings().secure_cookies)
+        return response
+    return _logged_in(request, session, user=user, next_url=next_url)
+
+
+def _logged_in(request: Request, session: DbSession, *, user: User,
+               next_url: str) -> Response:
+    """Every step passed: the session opens, and on to where the user was going (to the
+    password page first for an initial password)."""
     _end_old_session(request, session)
+    done = auth.complete_log_in(session, user=user, client_ip=_client_ip(request))
     target = next_url or HOME
     if done.user.must_change_password:
         target = _with_next("/password", next_url)
     response = RedirectResponse(_root(request) + target, status_code=303)
     set_session_cookie(response, done.token)
     response.delete_cookie(LOGIN_COOKIE, path=f"{_root(request)}/login")
+    response.delete_cookie(SECOND_STEP_COOKIE, path=f"{_root(request)}/login")
     return response
+
+
+# --- the second factor at log-in ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CodeView:
+    next: str
+    problem: str = ""
+    code: str = ""
+    # Set when the user's role requires a second factor they have not set up: set it up now.
+    enrolment: totp.Enrolment | None = None
+
+
+def _code_page(request: Request, session: DbSession, lab: Labeller, *, user: User, nonce: str,
+               view: CodeView, status: int = 200) -> Response:
+    if not totp.enrolled(user):
+        view = replace(view, enrolment=totp.begin(session, user=user))
+    return render(request, "login_code.html",
+                  {"view": view, "csrf_token": auth.csrf_token("login:" + nonce), "bare": True},
+                  lab=lab, who=None, status=status)
+
+
+@router.post("/login/code")
+def log_in_code(request: Request, session: DbSession, lab: Lab, posted: RawForm) -> Response:
+    """The second step: the code of the user's authenticator app (set up there and then when
+    the role requires it). 303 on as after a password; else the form again (401 a wrong code,
+    counted toward the lock-out; 422 a malformed one), or the log-in form when the first step
+    is stale (start again) or the account got locked."""
+    next_url = safe_next(posted.get("next")) or ""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not auth.csrf_matches(auth.csrf_token("login:" + nonce),
+                                          posted.get(CSRF_FIELD)):
+        return _login_page(request, lab, nonce=nonce or secrets.token_urlsafe(24), status=403,
+                           view=LoginView(next=next_url, problem=lab("error.csrf_text"),
+                                          code="csrf"))
+    try:
+        user = auth.second_step_user(session,
+                                     token=request.cookies.get(SECOND_STEP_COOKIE, ""))
+    except SessionInvalid as exc:
+        return _login_page(request, lab, nonce=nonce, status=exc.status, view=LoginView(
+            next=next_url, code=exc.code, problem=lab("auth.totp_restart")))
+    ip = _client_ip(request)
+    try:
+        auth.check_not_held(session, username=user.username, client_ip=ip, now=utcnow())
+        _second_factor(session, user=user, code=posted.get("code"), client_ip=ip)
+    except totp.CodeRejected as exc:
+        status = exc.status if exc.code == totp.MALFORMED else 401  # a wrong code: 401
+        return _code_page(request, session, lab, user=user, nonce=nonce, status=status,
+                          view=CodeView(next=next_url, code=exc.code,
+                                        problem=lab(f"auth.{exc.code}")))
+    except (AccountLocked, TooManyAttempts) as exc:
+        response = _login_page(request, lab, nonce=nonce, status=exc.status, view=LoginView(
+            next=next_url, username=user.username, code=exc.code,
+            problem=_login_problem(exc, lab)))
+        response.delete_cookie(SECOND_STEP_COOKIE, path=f"{_root(request)}/login")
+        return response
+    return _logged_in(request, session, user=user, next_url=next_url)
+
+
+def _second_factor(session: DbSession, *, user: User, code: str, client_ip: str | None) -> None:
+    """Check the code (or confirm the set-up the role requires); a wrong one is counted
+    toward the lock-out (`AccountLocked` at the limit), then `CodeRejected`."""
+    try:
+        if totp.enrolled(user):
+            if not totp.verify(user, code=code):
+                raise totp.CodeRejected("the code is not right", field="code")
+        else:
+            totp.confirm(session, user=user, code=code, client_ip=client_ip)
+    except totp.CodeRejected as exc:
+        if exc.code != totp.MALFORMED:
+            auth.second_factor_failed(session, user=user, client_ip=client_ip)
+        raise
 
 
 def _login_problem(exc: BankvocError, lab: Labeller) -> str:
@@ -283,3 +376,58 @@ def _password_problems(posted: Posted, lab: Labeller) -> list[Problem]:
                                 message=lab("auth.policy.mismatch")))
     return problems
 
+
+
+# --- the second factor: one's own set-up -------------------------------------------------------
+
+@dataclass(frozen=True)
+class TotpView:
+    # "unavailable" (a role without it), "token" (a bearer caller: log in to set it up),
+    # "enrolled", or "enrol" (the set-up form).
+    state: str
+    enrolled_at: str = ""
+    enrolment: totp.Enrolment | None = None
+    problem: str = ""
+    done: bool = False
+
+
+def _totp_view(session: DbSession, who: Viewer, *, problem: str = "",
+               done: bool = False) -> TotpView:
+    user = session.get(User, who.actor.user_id)
+    assert user is not None
+    if not totp.may_enrol(user):
+        return TotpView(state="unavailable")
+    if totp.enrolled(user):
+        assert user.totp_confirmed_at is not None
+        moment = user.totp_confirmed_at.astimezone(get_settings().tz)
+        return TotpView(state="enrolled", enrolled_at=f"{moment:%Y-%m-%d %H:%M}", done=done)
+    if who.session_id is None:
+        return TotpView(state="token")
+    return TotpView(state="enrol", enrolment=totp.begin(session, user=user), problem=problem)
+
+
+@router.get("/account/totp")
+def totp_form(request: Request, session: DbSession, who: CurrentViewer, lab: Lab) -> Response:
+    """One's second factor: its state, or the set-up (QR code, secret and a first code) for
+    administrators and consumer protection logged in with their password."""
+    view = _totp_view(session, who, done=request.query_params.get("done") == "1")
+    return render(request, "totp.html", {"view": view}, lab=lab, who=who)
+
+
+@router.post("/account/totp")
+def totp_confirm(request: Request, session: DbSession, who: CurrentViewer, lab: Lab,
+                 posted: PostedForm) -> Response:
+    """Confirm the set-up with the app's first code: 303 to the page saying it is done; else
+    the page again (422 a wrong or malformed code, 409 nothing to set up)."""
+    view = _totp_view(session, who)
+    if view.state != "enrol":
+        return render(request, "totp.html", {"view": view}, lab=lab, who=who, status=409)
+    user = session.get(User, who.actor.user_id)
+    assert user is not None
+    try:
+        totp.confirm(session, user=user, code=posted.get("code"),
+                     client_ip=_client_ip(request))
+    except totp.CodeRejected as exc:
+        view = _totp_view(session, who, problem=lab(f"auth.{exc.code}"))
+        return render(request, "totp.html", {"view": view}, lab=lab, who=who, status=422)
+    return RedirectResponse(f"{_root(request)}/account/totp?done=1", status_code=303)

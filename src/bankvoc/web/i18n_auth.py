@@ -58,4 +58,53 @@ AUTH_UI: dict[str, tuple[str, str]] = {
     "auth.policy.current_wrong": ("当前密码不正确", "is not right"),
     "auth.policy.mismatch": ("两次输入的新密码不一致", "does not match the new password"),
     "auth.policy.empty": ("请填写此项", "is required"),
+    # The second factor (TOTP)
+    "nav.totp": ("两步验证", "Two-step verification"),
+    "auth.code_title": ("输入验证码", "Enter your code"),
+    "auth.code_intro": ("请打开手机上的身份验证器应用，输入 BankVOC 当前显示的 6 位验证码。",
+                        "Open the authenticator app on your phone and enter the 6-digit code "
+                        "it shows for BankVOC now."),
+    "auth.code": ("验证码", "Code"),
+    "auth.code_submit": ("验证并登录", "Verify and log in"),
+    "auth.code_restart": ("重新输入用户名和密码", "Start again with your user name and password"),
+    "auth.totp_rejected": ("验证码不正确或已使用过，请输入应用当前显示的验证码"
+                           "（并确认手机时间准确）。",
+                           "The code is not right or was used already: enter the code the app "
+                           "shows now (and check your phone's clock)."),
+    "auth.totp_malformed": ("请输入 6 位数字验证码。", "Enter the 6-digit code."),
+    "auth.totp_restart": ("登录步骤已超时或被中断，请重新输入用户名和密码。",
+                          "The log-in took too long or was interrupted: enter your user name "
+                          "and password again."),
+    "auth.totp_enrol_title": ("设置两步验证", "Set up two-step verification"),
+    "auth.totp_required": ("您的角色必须使用两步验证：请先完成设置，然后才能登录。",
+                           "Your role must use two-step verification: set it up now to log "
+                           "in."),
+    "auth.totp_title": ("两步验证", "Two-step verification"),
+    "auth.totp_intro": ("登录时除密码外，还需输入手机身份验证器应用生成的验证码"
+                        "（适用于系统管理员和消保人员）。",
+                        "Logging in asks, after the password, for a code from an authenticator "
+                        "app on your phone (for administrators and consumer protection)."),
+    "auth.totp_step_app": ("在手机上安装身份验证器应用（任何支持 TOTP 的应用均可）。",
+                           "Install an authenticator app on your phone (any app that supports "
+                           "TOTP)."),
+    "auth.totp_step_scan": ("用应用扫描下面的二维码，或手动输入密钥。",
+                            "Scan the QR code below with the app, or type in the key."),
+    "auth.totp_step_code": ("输入应用显示的 6 位验证码，完成设置。",
+                            "Enter the 6-digit code the app shows to finish."),
+    "auth.totp_qr_alt": ("用于身份验证器应用的二维码", "QR code for the authenticator app"),
+    "auth.totp_secret": ("密钥", "Key"),
+    "auth.totp_uri": ("设置链接（otpauth）", "Set-up link (otpauth)"),
+    "auth.totp_submit": ("完成设置", "Finish the set-up"),
+    "auth.totp_error_title": ("两步验证未设置", "Two-step verification is not set up"),
+    "auth.totp_unavailable": ("两步验证仅适用于系统管理员和消保人员，您的角色无需设置。",
+                              "Two-step verification is for administrators and consumer "
+                              "protection: your role does not use it."),
+    "auth.totp_token": ("请使用用户名和密码登录页面后再设置两步验证（API 令牌不能设置）。",
+                        "Log in to the pages with your user name and password to set it up "
+                        "(an API token cannot)."),
+    "auth.totp_enrolled": ("两步验证已于 {at} 启用。如手机丢失，请联系系统管理员重置。",
+                           "Two-step verification is on since {at}. If you lose your phone, "
+                           "ask an administrator to reset it."),
+    "auth.totp_done": ("两步验证已启用，下次登录时将要求输入验证码。",
+                       "Two-step verification is on: the next log-in asks for a code."),
 }
