@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -27,6 +28,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Where a page may send requests: the test server only (no CDN, nothing leaves the machine).
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Where screenshots go: `$BANKVOC_TEST_ARTIFACTS/screenshots`, else
+# `<repo>/test-artifacts/screenshots`.
+ARTIFACTS_ENV = "BANKVOC_TEST_ARTIFACTS"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def screenshots_dir() -> Path:
+    """The directory of the browser tests' screenshots (test artifacts, not committed), created
+    on demand. Name a screenshot by what it shows and how: `<screen>.<zh|en|tablet>.png`
+    (`inbox.zh.png`, `case.en.png`, `dashboard.tablet.png`)."""
+    root = os.environ.get(ARTIFACTS_ENV)
+    directory = (Path(root) if root else REPO / "test-artifacts") / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot of `page` as `name` (e.g. `"case.zh.png"`) in
+    `screenshots_dir()`; returns its path."""
+    path = screenshots_dir() / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 def free_port() -> int:
@@ -149,3 +172,13 @@ def watched_page(browser: Any) -> tuple[Any, set[str]]:
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or "?"))
     return page, hosts
+
+
+def take_step(page: Any, action: str, events: int) -> None:
+    """Send the case page's form of workflow `action`, then wait until the page says it is
+    done and its timeline has `events` rows."""
+    from playwright import sync_api
+
+    page.locator(f'form[data-action="{action}"]').get_by_role("button").click()
+    sync_api.expect(page.locator("#step-done")).to_be_visible()
+    sync_api.expect(page.locator("table.timeline tbody tr")).to_have_count(events)

@@ -13,9 +13,14 @@ from typing import Any
 import pytest
 
 from bankvoc.core.db import build_engine, unit_of_work
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
-
-SCREENSHOT = Path("/tmp/bankvoc_cases.png")
+from tests.web.live import (
+    BROWSER_TEST,
+    LOCAL_HOSTS,
+    LiveServer,
+    logged_in_page,
+    screenshot,
+    seeded_server,
+)
 
 pytestmark = BROWSER_TEST
 
@@ -88,7 +93,7 @@ def test_a_handler_browses_filters_pages_and_opens_a_case(live_server: LiveServe
     expect(rows).to_have_count(len(CASES))
     expect(rows.first).to_contain_text("信用卡逾期催收")
     expect(page.locator("table.cases")).to_contain_text("周* · 135****4444")
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "inbox.zh.png")
 
     # Keyboard first: the skip link is the first stop.
     page.keyboard.press("Tab")

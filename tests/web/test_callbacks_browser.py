@@ -13,10 +13,14 @@ from sqlalchemy import select
 
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.timeutil import utcnow
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
-
-SCREENSHOT = Path("/tmp/bankvoc_callbacks.png")
-ERROR_SCREENSHOT = Path("/tmp/bankvoc_callbacks_error.png")
+from tests.web.live import (
+    BROWSER_TEST,
+    LOCAL_HOSTS,
+    LiveServer,
+    logged_in_page,
+    screenshot,
+    seeded_server,
+)
 
 pytestmark = BROWSER_TEST
 
@@ -144,7 +148,7 @@ def test_a_handler_works_the_callback_queue(live_server: LiveServer, browser: An
     expect(form.get_by_role("alert")).to_contain_text("满意度（1–5）：“7”超出范围")
     expect(form.get_by_label("否，未解决")).to_be_checked()
     expect(form.get_by_label("客户意见（可不填）")).to_have_value("钱还是没到账，很不满意")
-    page.screenshot(path=str(ERROR_SCREENSHOT), full_page=True)
+    screenshot(page, "callbacks_error.zh.png")
 
     # Fixed through the alert's link to the field: the case is reopened and escalated.
     form.get_by_role("alert").get_by_role("link", name="满意度（1–5）").click()
@@ -168,7 +172,7 @@ def test_a_handler_works_the_callback_queue(live_server: LiveServer, browser: An
     expect(unhappy.locator(".tag-reopened")).to_have_text("已重新处理")
     expect(unhappy.locator(".result")).to_contain_text("满意度 1 · 推荐 — · 否，未解决")
     expect(_callback(page, refs["happy"]).locator(".pill")).to_have_text("已办结")
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "callbacks.zh.png")
 
     # The reopened case itself: back under investigation, escalated, on its timeline.
     unhappy.get_by_role("link", name=refs["unhappy"]).click()

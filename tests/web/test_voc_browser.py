@@ -4,8 +4,8 @@ reports page. Debian's Chromium driven by Playwright (SQLite only, demo mode or 
 Never runs `playwright install`; skips without Chromium. The charts need ECharts copied from
 npm by `make setup`.
 
-Screenshots are left in /tmp (bankvoc_dashboard*.png, bankvoc_drill.png, bankvoc_problem.png,
-bankvoc_reports.png), as the other browser tests leave theirs.
+Screenshots are kept as test artifacts (`live.screenshots_dir()`): dashboard*.png,
+dashboard_drill.zh.png, problems.zh.png, problem.zh.png, reports.zh.png.
 """
 
 from __future__ import annotations
@@ -22,14 +22,20 @@ import pytest
 from bankvoc.analytics.periods import add_months
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.web.rendering import STATIC_DIR
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
+from tests.web.live import (
+    BROWSER_TEST,
+    LOCAL_HOSTS,
+    LiveServer,
+    logged_in_page,
+    screenshot,
+    seeded_server,
+)
 
 pytestmark = BROWSER_TEST
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
 ECHARTS = STATIC_DIR / "vendor" / "echarts.min.js"
-SHOTS = Path("/tmp")
 # A month before the planted improvement's panel (which covers the last 12 months).
 MONTH_START = add_months(date.today().replace(day=1), -14)
 MONTH = f"{MONTH_START:%Y-%m}"
@@ -172,13 +178,13 @@ def test_head_office_dashboard_drills_down_exports_and_acknowledges(
     expect(risky.locator(".due-overdue")).to_have_count(1)
     expect(risky.get_by_role("link", name=seeded["overdue"])).to_have_attribute(
         "href", f"/cases/{seeded['overdue']}")
-    page.screenshot(path=str(SHOTS / "bankvoc_dashboard.png"), full_page=True)
+    screenshot(page, "dashboard.zh.png")
 
     # On a tablet the dashboard fits its frame.
     page.set_viewport_size({"width": 1024, "height": 768})
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the dashboard is {overflow}px wider than a tablet"
-    page.screenshot(path=str(SHOTS / "bankvoc_dashboard_tablet.png"), full_page=True)
+    screenshot(page, "dashboard.tablet.png")
     page.set_viewport_size({"width": 1366, "height": 768})
 
     # A click on the biggest slice (fee disputes, half the donut: the right half, drawn
@@ -195,7 +201,7 @@ def test_head_office_dashboard_drills_down_exports_and_acknowledges(
     expect(page.locator("#drill-figure")).to_have_text(str(FEE_CASES))
     expect(page.locator("table.drill")).to_contain_text("张* · 138****0000")
     expect(page.locator("table.drill")).not_to_contain_text("13812340000")
-    page.screenshot(path=str(SHOTS / "bankvoc_drill.png"), full_page=True)
+    screenshot(page, "dashboard_drill.zh.png")
 
     # Exported as CSV: one row per case, masked.
     with page.expect_download() as download:
@@ -252,7 +258,7 @@ def test_a_branch_user_sees_only_their_subtree(live_server: LiveServer, browser:
     assert not [o for o in options if "上海" in o], options
     expect(page.locator("#alerts")).not_to_contain_text(ALERT_LABEL)  # a whole-bank alert
     expect(page.locator('[data-chart="share"]')).to_have_attribute("data-drawn", "true")
-    page.screenshot(path=str(SHOTS / "bankvoc_dashboard_branch.png"), full_page=True)
+    screenshot(page, "dashboard_branch.zh.png")
     assert not errors, errors
     context.close()
 
@@ -266,6 +272,7 @@ def test_a_problem_shows_its_actions_effect_chart_and_interval(live_server: Live
     page.goto(f"{live_server.url}/dashboard")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="问题库").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("投诉问题库")
+    screenshot(page, "problems.zh.png")
     page.get_by_role("link", name="P-CC-FEE-01").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("信用卡年费重复扣收")
     action = page.locator("article.action").filter(has_text="年费减免标记自动校验")
@@ -277,7 +284,7 @@ def test_a_problem_shows_its_actions_effect_chart_and_interval(live_server: Live
     chart = outcome.locator('[data-chart="effect"]')
     expect(chart).to_have_attribute("data-drawn", "true")
     expect(chart.locator("canvas")).to_have_count(1)
-    page.screenshot(path=str(SHOTS / "bankvoc_problem.png"), full_page=True)
+    screenshot(page, "problem.zh.png")
     assert not errors, errors
     assert hosts <= LOCAL_HOSTS, f"requests left the machine: {sorted(hosts - LOCAL_HOSTS)}"
     page.close()
@@ -292,7 +299,7 @@ def test_the_reports_page_downloads_the_monthly_report(live_server: LiveServer,
     page.get_by_label("月份").fill(MONTH)
     page.get_by_label("机构（含下级）").select_option("BJ")
     page.get_by_label("格式").select_option("xlsx")
-    page.screenshot(path=str(SHOTS / "bankvoc_reports.png"), full_page=True)
+    screenshot(page, "reports.zh.png")
     with page.expect_download() as download:
         page.get_by_role("button", name="生成并下载").click()
     assert download.value.suggested_filename == f"voc-monthly-{MONTH}-BJ.xlsx"

@@ -14,13 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from bankvoc.core.db import build_engine, unit_of_work
-from tests.web.live import BROWSER_TEST, LOCAL_HOSTS, LiveServer, logged_in_page, seeded_server
-
-SCREENSHOT = Path("/tmp/bankvoc_inbox.png")
-CASE_SCREENSHOT = Path("/tmp/bankvoc_case.png")
-TABLET_SCREENSHOT = Path("/tmp/bankvoc_inbox_tablet.png")
-REGULATOR_SCREENSHOT = Path("/tmp/bankvoc_regulator.png")
-CASE_TABLET_SCREENSHOT = Path("/tmp/bankvoc_case_tablet.png")
+from tests.web.live import (
+    BROWSER_TEST,
+    LOCAL_HOSTS,
+    LiveServer,
+    logged_in_page,
+    screenshot,
+    seeded_server,
+    take_step,
+)
 
 pytestmark = BROWSER_TEST
 
@@ -135,7 +137,7 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
     expect(report.locator(".bulk-ok")).to_have_count(2)
     expect(_row(page, refs["late"])).to_contain_text("bj_handler2")
     expect(_row(page, refs["half"])).to_contain_text("已分派")
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "inbox_bulk_assigned.zh.png")
 
     # A saved view: the cases assigned to nobody yet.
     page.get_by_label("处理人", exact=True).select_option("none")
@@ -152,16 +154,11 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
     timeline = page.locator("table.timeline tbody tr")
     expect(timeline).to_have_count(1)
 
-    def take(action: str, count: int) -> None:
-        page.locator(f'form[data-action="{action}"]').get_by_role("button").click()
-        expect(page.locator("#step-done")).to_be_visible()
-        expect(timeline).to_have_count(count)
-
-    take("accept", 2)
+    take_step(page, "accept", 2)
     expect(page.locator("#step-done")).to_have_text("已完成“受理”。")
     page.locator("#s-assign-user").select_option("bj_handler")
-    take("assign", 3)
-    take("investigate", 4)
+    take_step(page, "assign", 3)
+    take_step(page, "investigate", 4)
 
     # A refund without its amount is refused, next to the form, naming the field.
     propose = page.locator('form[data-action="propose"]')
@@ -175,12 +172,12 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
         "理财到期资金应于次日到账，延迟属我行差错")
     expect(timeline).to_have_count(4)
     propose.get_by_label("金额（元）").fill("200")
-    take("propose", 5)
+    take_step(page, "propose", 5)
 
     resolve = page.locator('form[data-action="resolve"]')
     resolve.get_by_label("告知方式").select_option("phone")
     resolve.get_by_label("告知内容").fill("已电话告知客户退还延迟利息 200 元")
-    take("resolve", 6)
+    take_step(page, "resolve", 6)
     expect(page.locator(".head-badges .pill")).to_have_text("已解决")
     expect(timeline.last).to_contain_text("告知处理决定")
     facts = page.locator("section[aria-labelledby=handling-title]")
@@ -188,7 +185,7 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
     expect(facts).to_contain_text("退款 · 200.00 元")
     expect(facts).to_contain_text("无需审批")
     expect(page.locator("[data-chain=ok]")).to_contain_text("哈希链校验通过（6 个事件）")
-    page.screenshot(path=str(CASE_SCREENSHOT), full_page=True)
+    screenshot(page, "case_resolved.zh.png")
 
     # English, on this page and back in the inbox.
     page.get_by_role("link", name="English").click()
@@ -207,7 +204,7 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
     expect(page.locator("table.regulator tbody tr")).to_have_count(1)
     expect(page.locator("table.regulator")).to_contain_text("PBC-SH-2026-0107")
     expect(page.locator("table.regulator")).to_contain_text("PBoC transfer")
-    page.screenshot(path=str(REGULATOR_SCREENSHOT), full_page=True)
+    screenshot(page, "regulator.en.png")
 
     # A tablet: the inbox still fits its frame, the table scrolls inside it.
     page.set_viewport_size({"width": 1024, "height": 768})
@@ -216,12 +213,12 @@ def test_a_handler_works_the_inbox_and_a_case_through_the_forms(live_server: Liv
     expect(page.get_by_role("heading", level=1)).to_have_text("投诉工单")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a tablet"
-    page.screenshot(path=str(TABLET_SCREENSHOT), full_page=True)
+    screenshot(page, "inbox.tablet.png")
     _row(page, refs["fresh"]).locator("td.ref a").click()
     expect(page.locator('form[data-action="assign"]')).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the case page is {overflow}px wider than a tablet"
-    page.screenshot(path=str(CASE_TABLET_SCREENSHOT), full_page=True)
+    screenshot(page, "case.tablet.png")
 
     assert hosts <= LOCAL_HOSTS, f"requests left the machine: {sorted(hosts - LOCAL_HOSTS)}"
     page.close()

@@ -48,6 +48,16 @@ def get_case(session: Session, *, actor: Actor, reference: str) -> Case:
     return case
 
 
+def recent_cases_of_customer(session: Session, *, actor: Actor, customer_id: int,
+                             limit: int = 5) -> list[Case]:
+    """A customer's latest cases that the actor may see, newest first (another branch's cases
+    of the same customer stay out of sight)."""
+    actor.require("case.read")
+    return list(session.scalars(
+        _scoped(actor).where(Case.customer_id == customer_id)
+        .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)))
+
+
 def _encode_cursor(case: Case) -> str:
     raw = f"{ensure_aware(case.received_at).isoformat()}|{case.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
