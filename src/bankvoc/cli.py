@@ -10,6 +10,8 @@ import typer
 from bankvoc.alerts.cli import alerts_app
 from bankvoc.analytics.cli import kpi_app
 from bankvoc.cases.cli import cases_app
+from bankvoc.config.cli import config_app
+from bankvoc.contact.cli import qa_app
 from bankvoc.core import migrate
 from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
 from bankvoc.core.db import get_engine, reset_engines, unit_of_work
@@ -24,7 +26,7 @@ from bankvoc.nlp.faq_cli import faq_app
 from bankvoc.nlp.taxonomy_cli import taxonomy_app
 from bankvoc.notify.cli import notify_app
 from bankvoc.ops import service as ops_service
-from bankvoc.orgs.cli import users_app
+from bankvoc.orgs.cli import tokens_app, users_app
 from bankvoc.problems.cli import problems_app
 from bankvoc.reports.cli import report_app
 from bankvoc.reports.regulatory_cli import regulatory_app
@@ -36,11 +38,13 @@ app = typer.Typer(help="BankVOC: Voice of the Customer and complaint management.
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(cases_app, name="cases")
 app.add_typer(demo_app, name="demo")
 app.add_typer(model_app, name="model")
 app.add_typer(faq_app, name="faq")
 app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(config_app, name="config")
 app.add_typer(channels_app, name="channels")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(notify_app, name="notify")
@@ -51,6 +55,7 @@ app.add_typer(kpi_app, name="kpi")
 app.add_typer(customers_app, name="customers")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(problems_app, name="problems")
+app.add_typer(qa_app, name="qa")
 report_app.add_typer(regulatory_app, name="regulatory")
 app.add_typer(report_app, name="report")
 app.command("import")(import_command)

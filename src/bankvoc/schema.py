@@ -11,6 +11,7 @@ def metadata() -> MetaData:
     import bankvoc.analytics.models
     import bankvoc.cases.models
     import bankvoc.cases.workflow.models
+    import bankvoc.core.configstore
     import bankvoc.customers.models
     import bankvoc.intake.channels.models
     import bankvoc.intake.models
@@ -18,6 +19,7 @@ def metadata() -> MetaData:
     import bankvoc.nlp.models
     import bankvoc.notify.models
     import bankvoc.orgs.models
+    import bankvoc.portal.models
     import bankvoc.problems.models
     import bankvoc.surveys.models
     import bankvoc.web.models  # noqa: F401

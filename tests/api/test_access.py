@@ -20,7 +20,9 @@ from tests.conftest import World
 ROUTES = sorted(ROUTE_PERMISSIONS)
 # Path parameters that name nothing stored: an allowed caller gets 404 or 422, never 403.
 SAMPLES = {"reference": "TS20990101000001", "kpi": "complaints", "fmt": "csv",
-           "channel": "wechat", "action": "accept"}
+           "channel": "wechat", "action": "accept",
+           # a real kind of configuration; its version 999999 does not exist
+           "kind": "taxonomy"}
 
 
 def _url(path: str) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
@@ -13,6 +14,7 @@ from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.errors import AccountLocked, LoginFailed
+from bankvoc.orgs.models import DirectoryChange
 
 runner = CliRunner()
 PASSWORD = "Initial-pass-2026"
@@ -85,3 +87,26 @@ class TestUsersUnlock:
             assert "admin was not locked" in again.stdout
         finally:
             engine.dispose()
+
+
+class TestUsersCreate:
+    def test_writes_the_same_audit_record_as_the_admin_screens(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "create", "--org", "HQ", "--role", "analyst",
+                                     "--name", "zhao.lei", "--json"])
+        assert result.exit_code == 0, result.output
+        engine = build_engine(database)
+        try:
+            with unit_of_work(engine) as session:
+                [row] = session.scalars(select(DirectoryChange)).all()
+                assert (row.actor_username, row.actor_user_id) == ("cli", None)
+                assert (row.entity, row.action) == ("user", "create")
+                assert row.after is not None
+                assert (row.after["username"], row.after["roles"]) == ("zhao.lei", ["analyst"])
+        finally:
+            engine.dispose()
+
+    def test_a_taken_name_is_refused_in_any_case(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "create", "--org", "HQ", "--role", "analyst",
+                                     "--name", "ADMIN"])
+        assert result.exit_code == 2
+        assert "user name is taken (username)" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from bankvoc.core.settings import reset_settings
 from tests.conftest import World, log_in
-from tests.web.live import chromium
+from tests.web.live import chromium, screenshots_dir
 
 
 @pytest.fixture
@@ -18,6 +19,13 @@ def browser() -> Iterator[Any]:
     """Debian's Chromium, headless (browser test modules skip where it is missing)."""
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+def shots() -> Path:
+    """The directory for screenshots (`$BANKVOC_TEST_ARTIFACTS/screenshots`, default
+    `<repo>/test-artifacts/screenshots`), created on demand; see `live.screenshot`."""
+    return screenshots_dir()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -123,6 +124,33 @@ class Settings(BaseSettings):
     # The site is served over TLS (directly or behind a proxy): cookies get `Secure` and the
     # session cookie the `__Host-` prefix.
     secure_cookies: bool = False
+    # API tokens (bankvoc.orgs.tokens): how many days a new token lives unless told otherwise.
+    api_token_days: int = Field(default=90, ge=1, le=3660)
+    # The TOTP second factor (bankvoc.orgs.totp): roles that must enrol at log-in ("admin,cpo";
+    # empty: it stays optional for admin and cpo, the roles that may enrol).
+    totp_required_roles: str = ""
+    # Proxies whose X-Forwarded-For is believed for the client's address ("10.0.0.0/8,
+    # 192.168.1.5"; empty: the peer's own address counts, X-Forwarded-For is ignored).
+    trusted_proxies: str = ""
+    # Housekeeping of accounts (job orgs.auth_cleanup): the auth_event audit trail is kept this
+    # many days; ended sessions, old failed log-ins and lapsed locks go once out of every use.
+    auth_event_keep_days: int = Field(default=400, ge=30)
+    # The customer's own page (bankvoc.portal): filings per client address and hour; code
+    # requests per client address and per reference or phone and hour; wrong codes per client
+    # address and hour; how long a one-time code lives and how many tries it allows; how long
+    # a customer's portal session lasts; evidence files per form and the size of each
+    # (never above BANKVOC_ATTACHMENT_MAX_BYTES); supplements per case and hour. Counted in
+    # the database, so every API process enforces them together.
+    portal_filings_per_hour: int = Field(default=5, ge=1)
+    portal_code_requests_per_hour: int = Field(default=10, ge=1)
+    portal_code_requests_per_case_per_hour: int = Field(default=3, ge=1)
+    portal_code_failures_per_hour: int = Field(default=20, ge=1)
+    portal_code_minutes: int = Field(default=10, ge=1, le=60)
+    portal_code_attempts: int = Field(default=5, ge=1, le=20)
+    portal_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    portal_max_files: int = Field(default=5, ge=0, le=20)
+    portal_file_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    portal_supplements_per_hour: int = Field(default=10, ge=1)
 
     @field_validator("timezone")
     @classmethod
@@ -132,6 +160,23 @@ class Settings(BaseSettings):
         except Exception as exc:  # zoneinfo raises several types for bad names
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"trusted_proxies (BANKVOC_TRUSTED_PROXIES): {part.strip()!r}"
+                                     " is not an address or a CIDR network") from exc
+        return value
+
+    @property
+    def trusted_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [ip_network(part.strip(), strict=False)
+                for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("retention_years")
     @classmethod

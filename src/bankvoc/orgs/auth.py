@@ -66,6 +66,11 @@ class Event:
     LOGOUT = "logout"
     PASSWORD_SET = "password_set"
     PASSWORD_CHANGED = "password_changed"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    TOTP_ENROLLED = "totp_enrolled"
+    TOTP_FAILED = "totp_failed"
+    TOTP_RESET = "totp_reset"
 
 
 # --- passwords -------------------------------------------------------------------------------
@@ -194,15 +199,44 @@ class LoggedIn:
 
 def log_in(session: Session, *, username: str, password: str, client_ip: str | None,
            now: datetime | None = None) -> LoggedIn:
-    """Check a user name and password and open a session.
+    """Check a user name and password and open a session (`check_password` then
+    `complete_log_in`; the pages ask a second factor in between when the user has one)."""
+    now = now or utcnow()
+    user = check_password(session, username=username, password=password, client_ip=client_ip,
+                          now=now)
+    return complete_log_in(session, user=user, client_ip=client_ip, now=now)
+
+
+def check_password(session: Session, *, username: str, password: str, client_ip: str | None,
+                   now: datetime | None = None) -> User:
+    """The first step of a log-in: the user whose name and password these are.
 
     Refused without checking while the client address has too many recent failures
     (`TooManyAttempts`) or the user name is locked (`AccountLocked`); a wrong password is
     `LoginFailed` (the same for an unknown user), and the failure that reaches the limit locks
     the user name (`AccountLocked`). Refusals are recorded: the caller must commit them.
+    Nothing is reset yet: the failures count on until `complete_log_in`.
     """
     settings = get_settings()
     now = now or utcnow()
+    key, ip = lock_key(username), _ip(client_ip)
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    check_not_held(session, username=username, client_ip=client_ip, now=now)
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    good = verify_password(user.password_hash if user else None, password)
+    if user is None or not good or not user.active or user.password_hash is None:
+        _failed(session, key=key, ip=ip, user=user, now=now, window_start=window_start,
+                settings=settings)
+        raise LoginFailed("wrong user name or password", field="password")
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def check_not_held(session: Session, *, username: str, client_ip: str | None,
+                   now: datetime) -> None:
+    """Refuse (and record) a log-in step from a throttled address or for a locked name."""
+    settings = get_settings()
     key, ip = lock_key(username), _ip(client_ip)
     window_start = now - timedelta(minutes=settings.login_window_minutes)
     ip_failures = session.scalar(
@@ -219,19 +253,66 @@ def log_in(session: Session, *, username: str, password: str, client_ip: str | N
               detail="account locked")
         raise AccountLocked("this account is locked after too many failed log-ins: try again "
                             "later or ask an administrator", field="username")
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    good = verify_password(user.password_hash if user else None, password)
-    if user is None or not good or not user.active or user.password_hash is None:
-        _failed(session, key=key, ip=ip, user=user, now=now, window_start=window_start,
-                settings=settings)
-        raise LoginFailed("wrong user name or password", field="password")
-    if HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+
+
+def complete_log_in(session: Session, *, user: User, client_ip: str | None,
+                    now: datetime | None = None) -> LoggedIn:
+    """Every step passed: the failures so far are forgotten and a session opens."""
+    now = now or utcnow()
+    lock = session.get(AccountLock, lock_key(user.username), populate_existing=True)
     if lock is not None:
         lock.counted_from = now
     token, row = open_session(session, user=user, now=now)
-    audit(session, Event.LOGIN, username=user.username, user_id=user.id, client_ip=ip, now=now)
+    audit(session, Event.LOGIN, username=user.username, user_id=user.id, client_ip=_ip(client_ip),
+          now=now)
     return LoggedIn(token=token, user_session=row, user=user)
+
+
+def second_factor_failed(session: Session, *, user: User, client_ip: str | None,
+                         now: datetime | None = None) -> None:
+    """A wrong second-factor code: counted like a wrong password (`AccountLocked` when it
+    reaches the limit), recorded as `totp_failed`."""
+    settings = get_settings()
+    now = now or utcnow()
+    audit(session, Event.TOTP_FAILED, username=user.username, user_id=user.id,
+          client_ip=_ip(client_ip), now=now)
+    _failed(session, key=lock_key(user.username), ip=_ip(client_ip), user=user, now=now,
+            window_start=now - timedelta(minutes=settings.login_window_minutes),
+            settings=settings)
+
+
+# The second step of a log-in waits this long for its code.
+SECOND_STEP_MINUTES = 5
+
+
+def second_step_token(user: User, *, now: datetime | None = None) -> str:
+    """What the browser carries between the password and the code (a cookie): the user and a
+    deadline, signed with the secret key and bound to the user's password hash (a changed
+    password voids it). It opens no session: only a good code does."""
+    deadline = int(((now or utcnow()) + timedelta(minutes=SECOND_STEP_MINUTES)).timestamp())
+    payload = f"{user.id}.{deadline}"
+    return f"{payload}.{_second_step_mac(payload, user)}"
+
+
+def _second_step_mac(payload: str, user: User) -> str:
+    key = get_settings().effective_secret_key.encode()
+    return hmac.new(key, f"2fa:{payload}:{user.password_hash}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def second_step_user(session: Session, *, token: str, now: datetime | None = None) -> User:
+    """The user of a second-step token; `SessionInvalid` when it is forged, stale or its user
+    can no longer log in (start again with the password)."""
+    user_id, _, rest = token.partition(".")
+    deadline, _, mac = rest.partition(".")
+    user = session.get(User, int(user_id)) if user_id.isdigit() else None
+    if (user is None or not deadline.isdigit() or not user.active
+            or user.password_hash is None
+            or not hmac.compare_digest(mac, _second_step_mac(f"{user_id}.{deadline}", user))
+            or int(deadline) <= (now or utcnow()).timestamp()):
+        raise SessionInvalid("the log-in took too long or was interrupted: enter your user "
+                             "name and password again", field="code")
+    return user
 
 
 def _failed(session: Session, *, key: str, ip: str, user: User | None, now: datetime,
@@ -367,6 +448,33 @@ def session_csrf(user_session: UserSession) -> str:
 
 def csrf_matches(expected: str, given: str) -> bool:
     return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+def cleanup(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Delete what no longer serves: audit events past `BANKVOC_AUTH_EVENT_KEEP_DAYS`,
+    sessions that ended (revoked, idle or past their lifetime), failed log-ins out of every
+    window, and locks that lapsed and count nothing any more. Idempotent. Returns how many
+    rows of each went."""
+    settings = get_settings()
+    now = now or utcnow()
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    idle_since = now - timedelta(minutes=settings.session_idle_minutes)
+    statements = {
+        "auth_events": delete(AuthEvent).where(
+            AuthEvent.at < now - timedelta(days=settings.auth_event_keep_days)),
+        "sessions": delete(UserSession).where(
+            UserSession.revoked_at.is_not(None) | (UserSession.expires_at <= now)
+            | (UserSession.last_seen_at <= idle_since)),
+        "login_failures": delete(LoginFailure).where(LoginFailure.at <= window_start),
+        # A lock's `counted_from` still matters while it is inside the window.
+        "account_locks": delete(AccountLock).where(
+            AccountLock.locked_until.is_(None) | (AccountLock.locked_until <= now),
+            AccountLock.counted_from <= window_start),
+    }
+    return {name: int(session.execute(statement.execution_options(  # type: ignore[attr-defined]
+        synchronize_session=False)).rowcount or 0) for name, statement in statements.items()}
 
 
 # --- audit -----------------------------------------------------------------------------------

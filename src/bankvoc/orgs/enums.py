@@ -22,3 +22,22 @@ class Role(StrEnum):
     branch_manager = "branch_manager"
     analyst = "analyst"
     auditor = "auditor"
+
+
+class ChangeEntity(StrEnum):
+    """What a directory change (`directory_change.entity`) is about."""
+
+    org = "org"
+    user = "user"
+
+
+class ChangeAction(StrEnum):
+    """What a directory change did (`directory_change.action`)."""
+
+    create = "create"
+    update = "update"
+    roles = "roles"  # an edit that changed the user's roles (with whatever else it changed)
+    deactivate = "deactivate"
+    reactivate = "reactivate"
+    password_reset = "password_reset"
+    unlock = "unlock"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bankvoc.core.errors import BankvocError, Forbidden, Invalid, Unauthorized
+from bankvoc.core.errors import BankvocError, Conflict, Forbidden, Invalid, Unauthorized
 
 
 class PasswordRejected(Invalid):
@@ -47,3 +47,28 @@ class CsrfRejected(Forbidden):
     """A form posted without this session's CSRF token (an old page, or another site)."""
 
     code = "csrf"
+
+
+# --- the directory's administration (orgs.admin) ----------------------------------------------
+
+class DirectoryRefused(BankvocError):
+    """What the administration screens explain: `reason` names the rule (an `admin.why.*` key
+    of the pages), `params` fill its text. Messages name fields, never personal data."""
+
+    def __init__(self, message: str, *, reason: str, field: str | None = None,
+                 **params: object) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason
+        self.params = params
+
+
+class DirectoryInvalid(DirectoryRefused, Invalid):
+    """A field's value breaks a rule (422)."""
+
+
+class DirectoryConflict(DirectoryRefused, Conflict):
+    """The directory's state refuses the change (409): a taken code, the last administrator."""
+
+
+class DirectoryForbidden(DirectoryRefused, Forbidden):
+    """The actor may not make this change (403): their own roles, a role beyond their own."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,12 +47,22 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
                                                        server_default=false())
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    # The TOTP second factor (orgs.totp): the secret encrypted with the PII key ring, when its
+    # first code was confirmed (None: not enrolled, or enrolment begun but not confirmed), and
+    # the last time step a code was accepted for (a code is good once).
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column()
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     org: Mapped[Org] = relationship(lazy="joined")
 
 
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once.
+
+    `scopes` are the permissions it may use (what its user's roles allow of them); None: all
+    of its user's permissions. `expires_at` None: it never expires (tokens made before
+    expiries existed, and the demo's). `last_used_at` is written at most once a minute."""
 
     __tablename__ = "api_token"
     __table_args__ = (Index("ix_api_token_user_id", "user_id"),)
@@ -62,6 +73,9 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -121,3 +135,26 @@ class AuthEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     client_ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DirectoryChange(Base):
+    """The audit trail of the directory (orgs and users): who changed what, when, and how the
+    entity looked before and after, as the administrator saw it (never a password hash; work
+    contacts masked). Written by `orgs.admin` in the transaction of the change itself; the
+    entity's version is the number of its changes so far. `org_id` is where the entity sits
+    (a user's home org after the change, an org itself): the org-subtree scope of the trail."""
+
+    __tablename__ = "directory_change"
+    __table_args__ = (Index("ix_directory_change_entity", "entity", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_username: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[int] = mapped_column()
+    org_id: Mapped[int] = mapped_column(ForeignKey("org.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(500), default="")

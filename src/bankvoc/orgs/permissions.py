@@ -45,6 +45,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Importing the customer-value file sets the customers' segments, and with them the KPIs'
     # segment cut: the people who set the KPIs' denominators and targets do it.
     "customer.value_import": frozenset({Role.admin, Role.cpo, Role.analyst}),
+    # Versioned configuration (taxonomy, deadline policy and calendar, notification templates,
+    # routing and authority limits, grading and alert rules): consumer protection and
+    # administrators edit and activate it; analysts and auditors read it and its history.
+    "config.read": frozenset({Role.admin, Role.cpo, Role.analyst, Role.auditor}),
+    "config.manage": frozenset({Role.admin, Role.cpo}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from bankvoc.core.i18n import register, t
+from bankvoc.web.i18n_admin import ADMIN_UI
 from bankvoc.web.i18n_auth import AUTH_UI
+from bankvoc.web.i18n_config import CONFIG_UI
+from bankvoc.web.i18n_new_case import NEW_CASE_UI
+from bankvoc.web.i18n_portal import PORTAL_UI
 from bankvoc.web.i18n_voc import VOC_UI
 
 UI: dict[str, tuple[str, str]] = {
@@ -558,6 +562,10 @@ CALLBACK_UI: dict[str, tuple[str, str]] = {
 UI.update(CALLBACK_UI)
 UI.update(VOC_UI)
 UI.update(AUTH_UI)
+UI.update(CONFIG_UI)
+UI.update(ADMIN_UI)
+UI.update(PORTAL_UI)
+UI.update(NEW_CASE_UI)
 
 register("ui", UI)
 

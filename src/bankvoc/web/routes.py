@@ -17,7 +17,17 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from bankvoc.api.deps import DbSession
-from bankvoc.web import auth_pages, callback_pages, pages, voc_routes, workflow_pages
+from bankvoc.web import (
+    admin_routes,
+    auth_pages,
+    callback_pages,
+    config_pages,
+    new_case_routes,
+    pages,
+    portal_pages,
+    voc_routes,
+    workflow_pages,
+)
 from bankvoc.web.forms import FilterForm
 from bankvoc.web.present import Problem
 from bankvoc.web.rendering import (
@@ -178,6 +188,12 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(PageError, error_page)
     app.include_router(auth_pages.router)
+    # The customer's own page: public, without the staff pages' gate.
+    app.include_router(portal_pages.router)
     gate = [Depends(check_page_permission)]
+    # Before `router`: its /cases/{reference} would take /cases/new for a reference.
+    app.include_router(new_case_routes.router, dependencies=gate)
     app.include_router(router, dependencies=gate)
     app.include_router(voc_routes.router, dependencies=gate)
+    app.include_router(config_pages.router, dependencies=gate)
+    app.include_router(admin_routes.router, dependencies=gate)

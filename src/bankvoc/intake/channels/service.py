@@ -37,8 +37,9 @@ from bankvoc.cases.models import Case
 from bankvoc.core.errors import BankvocError, Invalid, NotFound
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import as_utc, utcnow
-from bankvoc.customers import masking
+from bankvoc.customers import disclosure, masking
 from bankvoc.customers import service as customer_service
+from bankvoc.customers.disclosure import DIRECT, Via
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.channels.enums import MessageStatus
 from bankvoc.intake.channels.models import ChannelMessage
@@ -359,9 +360,11 @@ class Sender:
     name: str | None
 
 
-def senders_of(session: Session, *, actor: Actor, case: Case) -> list[Sender]:
+def senders_of(session: Session, *, actor: Actor, case: Case,
+               via: Via = DIRECT) -> list[Sender]:
     """The decrypted addresses of the messages a case came from (for a person answering on
-    the same channel); personal data, so only for roles that may read it."""
+    the same channel); personal data, so only for roles that may read it, and recorded as
+    one disclosure through the route `via`."""
     actor.require("pii.read")
     ring = customer_service.current_keyring()
     rows = session.scalars(select(ChannelMessage).where(ChannelMessage.case_id == case.id)
@@ -374,6 +377,11 @@ def senders_of(session: Session, *, actor: Actor, case: Case) -> list[Sender]:
             contact=ring.decrypt(row.contact_enc, field=context) if row.contact_enc else None,
             name=(ring.decrypt(row.contact_name_enc, field="name") if row.contact_name_enc
                   else None)))
+    disclosure.record(session, actor=actor, subject="senders", via=via,
+                      case_reference=case.reference,
+                      fields=[name for sender in found for name, value in
+                              (("contact", sender.contact), ("contact_name", sender.name))
+                              if value is not None])
     return found
 
 
