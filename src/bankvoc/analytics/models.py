@@ -104,3 +104,23 @@ class KpiTarget(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     set_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KpiTargetChange(Base):
+    """One setting of a KPI target, as it was done: who, when, the value before (empty: there was
+    none for that KPI, org and month) and after, and why. Written by `set_target` in the same
+    transaction as the target itself; never updated."""
+
+    __tablename__ = "kpi_target_change"
+    __table_args__ = (Index("ix_kpi_target_change_kpi_at", "kpi", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_username: Mapped[str] = mapped_column(String(64), default="")
+    kpi: Mapped[str] = mapped_column(String(40))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("org.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    before_value: Mapped[float | None] = mapped_column(Float)
+    after_value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(String(500), default="")

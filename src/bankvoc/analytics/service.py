@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bankvoc.analytics import measures, query, rollup
 from bankvoc.analytics.kpis import Kpi, get_kpi
-from bankvoc.analytics.models import KpiTarget, OrgMonthStat
+from bankvoc.analytics.models import KpiTarget, KpiTargetChange, OrgMonthStat
 from bankvoc.analytics.periods import Period, parse_period
 from bankvoc.cases.models import Case
 from bankvoc.core.errors import Forbidden, Invalid
@@ -209,8 +209,12 @@ def target_for(session: Session, *, kpi: str, org: Org, on: date) -> float | Non
 
 
 def set_target(session: Session, *, actor: Actor, kpi: str, value: float,
-               valid_from: date, org: str | None = None) -> KpiTarget:
+               valid_from: date, org: str | None = None, note: str = "") -> KpiTarget:
+    """Set the target of `kpi` from `valid_from` on (bank-wide, or for `org` and its subtree);
+    each setting is kept as a `kpi_target_change` row with the value before and after."""
     actor.require("kpi.manage")
+    if len(note) > 500:
+        raise Invalid("note: at most 500 characters", field="note")
     definition = get_kpi(kpi)
     if definition.unit == "percent" and not 0 <= value <= 100:
         raise Invalid("value: a rate's target is a percentage between 0 and 100", field="value")
@@ -221,14 +225,47 @@ def set_target(session: Session, *, actor: Actor, kpi: str, value: float,
     existing = session.scalar(select(KpiTarget).where(
         KpiTarget.kpi == kpi, KpiTarget.valid_from == valid_from,
         KpiTarget.org_id.is_(None) if org_id is None else KpiTarget.org_id == org_id))
+    before = None if existing is None else existing.value
     if existing is None:
         existing = KpiTarget(kpi=kpi, org_id=org_id, valid_from=valid_from, value=value,
                              set_by=actor.user_id)
         session.add(existing)
     else:
         existing.value, existing.set_by = value, actor.user_id
+    session.add(KpiTargetChange(
+        actor_user_id=actor.user_id, actor_username=actor.username, kpi=kpi, org_id=org_id,
+        valid_from=valid_from, before_value=before, after_value=value, note=note.strip()))
     session.flush()
     return existing
+
+
+def target_changes(session: Session, *, actor: Actor, kpi: str | None = None,
+                   limit: int = 200) -> list[KpiTargetChange]:
+    """The latest settings of targets the actor may see (bank-wide ones and those of orgs in
+    their subtree), newest first."""
+    actor.require("kpi.read")
+    stmt = (select(KpiTargetChange)
+            .where(or_(KpiTargetChange.org_id.is_(None),
+                       org_service.in_scope(actor, KpiTargetChange.org_id)))
+            .order_by(KpiTargetChange.at.desc(), KpiTargetChange.id.desc()).limit(limit))
+    if kpi is not None:
+        stmt = stmt.where(KpiTargetChange.kpi == kpi)
+    return list(session.scalars(stmt))
+
+
+def targets_in_force(session: Session, *, actor: Actor, on: date) -> list[KpiTarget]:
+    """The targets in force on `on` that the actor may see: per KPI, the bank-wide one and one
+    per org of their subtree (the latest `valid_from` not after `on`)."""
+    actor.require("kpi.read")
+    rows = session.scalars(
+        select(KpiTarget)
+        .where(KpiTarget.valid_from <= on,
+               or_(KpiTarget.org_id.is_(None), org_service.in_scope(actor, KpiTarget.org_id)))
+        .order_by(KpiTarget.valid_from))
+    latest: dict[tuple[str, int | None], KpiTarget] = {}
+    for row in rows:
+        latest[(row.kpi, row.org_id)] = row
+    return list(latest.values())
 
 
 # --- imported denominators -------------------------------------------------------------------

@@ -168,6 +168,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/admin/config/{kind}/versions/{version}"): "config.read",
     ("POST", "/admin/config/{kind}/versions/{version}/activate"): "config.manage",
     ("POST", "/admin/config/{kind}/rollback"): "config.manage",
+    ("GET", "/admin/kpi-targets"): "kpi.read",
+    ("POST", "/admin/kpi-targets"): "kpi.manage",
     # --- workbench ---
     ("GET", "/cases/new"): "case.create",
     ("POST", "/cases/new"): "case.create",

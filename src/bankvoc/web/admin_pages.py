@@ -7,6 +7,7 @@ with what to fix next to its field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,10 +16,13 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from bankvoc.core.errors import BankvocError, Forbidden, NotFound
+from bankvoc.analytics import service as analytics
+from bankvoc.analytics.kpis import REGISTRY, get_kpi
+from bankvoc.core.errors import BankvocError, Forbidden, Invalid, NotFound
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import as_utc
 from bankvoc.orgs import admin, auth
+from bankvoc.orgs import service as org_service
 from bankvoc.orgs.enums import ChangeAction, ChangeEntity, OrgKind, Role
 from bankvoc.orgs.errors import DirectoryRefused, PasswordRejected
 from bankvoc.orgs.models import DirectoryChange, Org, User
@@ -53,6 +57,7 @@ ADMIN_AREAS: list[AdminArea] = [
     AdminArea("/admin/audit", "user.manage", "directory", "admin.area.audit"),
     # --- configuration: taxonomy, SLA, templates, routing, KPI targets (one line each) ---
     AdminArea("/admin/config", "config.read", "configuration", "admin.area.config"),
+    AdminArea("/admin/kpi-targets", "kpi.manage", "configuration", "admin.area.kpi_targets"),
 ]
 
 
@@ -656,3 +661,171 @@ def audit_view(session: Session, *, actor: Actor, params: Mapping[str, str], lab
                                ("since", values["since"]), ("until", values["until"])) if v}
     view.pager = _pager(f"{root}/admin/audit", query, offset, total)
     return view
+
+
+# --- KPI targets -------------------------------------------------------------------------------
+
+KPI_TARGET_FIELDS = ("kpi", "scope", "value", "valid_from", "note")
+BANK_WIDE = "bank"  # the scope select's value for a bank-wide target
+HEAD_OFFICE_DEPTH = 2  # "/1/": an actor this high may set bank-wide targets
+
+
+@dataclass(frozen=True)
+class OrgTarget:
+    org: str
+    value: str
+    valid_from: str
+
+
+@dataclass(frozen=True)
+class KpiTargetLine:
+    code: str
+    label: str
+    unit: str
+    bank_wide: str
+    bank_wide_from: str
+    orgs: list[OrgTarget]
+
+
+@dataclass(frozen=True)
+class TargetChangeLine:
+    at: str
+    by: str
+    kpi: str
+    org: str
+    valid_from: str
+    before: str
+    after: str
+    note: str
+
+
+@dataclass
+class KpiTargetsView:
+    lines: list[KpiTargetLine]
+    kpis: list[Choice]
+    orgs: list[Choice]
+    history: list[TargetChangeLine]
+    form: FormState
+    done: str
+    may_set: bool
+
+
+def _figure(value: float | None, lab: Labeller) -> str:
+    return lab("none") if value is None else f"{value:g}"
+
+
+def _month(value: date) -> str:
+    return value.strftime("%Y-%m")
+
+
+def kpi_targets_view(session: Session, *, actor: Actor, lab: Labeller, done: str = "",
+                     form: FormState | None = None) -> KpiTargetsView:
+    """Each KPI of the registry with the targets in force today (bank-wide, and per org of the
+    viewer's subtree), the form to set one and the latest settings."""
+    actor.require("kpi.read")
+    orgs = org_service.list_orgs(session, actor=actor)
+    by_id = {o.id: o for o in orgs}
+    today = datetime.now(get_settings().tz).date()
+    in_force = analytics.targets_in_force(session, actor=actor, on=today)
+    lines = []
+    for code, kpi in REGISTRY.items():
+        mine = [t for t in in_force if t.kpi == code]
+        bank = next((t for t in mine if t.org_id is None), None)
+        per_org = sorted((t for t in mine if t.org_id in by_id),
+                         key=lambda t: by_id[t.org_id or 0].path)
+        lines.append(KpiTargetLine(
+            code=code, label=kpi.label(lab.lang), unit=lab(f"admin.kpi.unit.{kpi.unit}"),
+            bank_wide=_figure(bank.value if bank else None, lab),
+            bank_wide_from=_month(bank.valid_from) if bank else "",
+            orgs=[OrgTarget(org=f"{_org_name(by_id[t.org_id or 0], lab)} "
+                                f"({by_id[t.org_id or 0].code})",
+                            value=_figure(t.value, lab), valid_from=_month(t.valid_from))
+                  for t in per_org]))
+    base = actor.org_path.count("/")
+    choices = [Choice(BANK_WIDE, lab("admin.kpi.bank_wide"))] if base <= HEAD_OFFICE_DEPTH \
+        else []
+    choices += [Choice(str(o.id), "\u3000" * (o.path.count("/") - base)
+                       + f"{_org_name(o, lab)} ({o.code})") for o in orgs if o.active]
+
+    def org_label(org_id: int | None) -> str:
+        if org_id is None:
+            return lab("admin.kpi.bank_wide")
+        org = by_id.get(org_id)
+        return f"{_org_name(org, lab)} ({org.code})" if org else f"#{org_id}"
+
+    history = [TargetChangeLine(
+        at=lab.when(c.at), by=c.actor_username,
+        kpi=REGISTRY[c.kpi].label(lab.lang) if c.kpi in REGISTRY else c.kpi,
+        org=org_label(c.org_id), valid_from=_month(c.valid_from),
+        before=_figure(c.before_value, lab), after=_figure(c.after_value, lab), note=c.note)
+        for c in analytics.target_changes(session, actor=actor)]
+    return KpiTargetsView(
+        lines=lines, kpis=[Choice(code, kpi.label(lab.lang)) for code, kpi in REGISTRY.items()],
+        orgs=choices, history=history, form=form or FormState(),
+        done=lab("admin.kpi.done") if done == "set" else "", may_set=actor.can("kpi.manage"))
+
+
+def _target_month(value: str) -> date:
+    try:
+        month = datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise Invalid("valid_from: a month as YYYY-MM", field="valid_from") from None
+    return month
+
+
+def _target_value(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise Invalid("value: a number", field="value") from None
+    if not math.isfinite(number):
+        raise Invalid("value: a number", field="value")
+    return number
+
+
+def set_kpi_target(session: Session, *, actor: Actor, posted: Posted,
+                   lab: Labeller) -> tuple[bool, FormState]:
+    """Set a target from the form: (True, the form) or (False, the form saying what to fix).
+    A missing permission is raised (the 403 page); a bank-wide target asked for by a branch
+    comes back on the org field with 403."""
+    actor.require("kpi.manage")
+    form = _posted(posted, KPI_TARGET_FIELDS)
+    missing = [n for n in ("kpi", "scope", "value", "valid_from") if not form.get(n)]
+
+    def change() -> object:
+        if missing:
+            raise Invalid(f"{missing[0]}: required", field=missing[0])
+        kpi = get_kpi(form.get("kpi")).code
+        code: str | None = None
+        if form.get("scope") != BANK_WIDE:
+            org = session.get(Org, _int(form.get("scope")))
+            if org is None or not org_service.org_visible(actor, org):
+                raise NotFound("scope: not within your scope", field="scope")
+            code = org.code
+        return analytics.set_target(
+            session, actor=actor, kpi=kpi, value=_target_value(form.get("value")),
+            valid_from=_target_month(form.get("valid_from")), org=code,
+            note=form.get("note"))
+
+    try:
+        with session.begin_nested():
+            change()
+    except BankvocError as exc:
+        name = "scope" if exc.field == "org" else exc.field or ""  # the service's org
+        if name not in KPI_TARGET_FIELDS:
+            raise
+        if name in missing:
+            message = lab("admin.why.required")
+        elif name == "scope" and isinstance(exc, Forbidden):
+            message = lab("admin.kpi.why.bank_wide" if form.get("scope") == BANK_WIDE
+                          else "admin.why.org_unknown")
+        elif name == "scope":
+            message = lab("admin.why.org_unknown")
+        else:
+            message = lab(f"admin.kpi.why.{name}")
+        form.errors[name] = message
+        form.problem = Problem(field=f"f-{name}", label=lab(f"admin.field.{name}"),
+                               message=message)
+        form.status = exc.status
+        return False, form
+    return True, form

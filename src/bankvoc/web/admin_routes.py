@@ -231,3 +231,30 @@ def audit(request: Request, session: DbSession, who: CurrentViewer, lab: Lab) ->
                                   lab=lab, root=_root(request))
     return _page(request, "admin/audit.html", {"view": view}, who=who, lab=lab,
                  status=view.status_code)
+
+
+# --- KPI targets -------------------------------------------------------------------------------
+
+def _kpi_targets_page(request: Request, session: DbSession, who: CurrentViewer, lab: Lab,
+                      form: FormState | None = None) -> Response:
+    view = admin_pages.kpi_targets_view(session, actor=who.actor, lab=lab,
+                                        done=request.query_params.get("done", ""), form=form)
+    return _page(request, "admin/kpi_targets.html", {"view": view}, who=who, lab=lab,
+                 status=view.form.status, url=f"{_root(request)}/admin/kpi-targets")
+
+
+@router.get("/admin/kpi-targets")
+def kpi_targets(request: Request, session: DbSession, who: CurrentViewer, lab: Lab) -> Response:
+    """Each KPI's targets in force (bank-wide and in the viewer's subtree), the form to set
+    one, and the history of the settings."""
+    return _kpi_targets_page(request, session, who, lab)
+
+
+@router.post("/admin/kpi-targets")
+def set_kpi_target(request: Request, session: DbSession, who: CurrentViewer, lab: Lab,
+                   posted: PostedForm) -> Response:
+    """Set a target from a month on: 303 back to the list, or the list with what to fix."""
+    done, form = admin_pages.set_kpi_target(session, actor=who.actor, posted=posted, lab=lab)
+    if done:
+        return _done(f"{_root(request)}/admin/kpi-targets", "set")
+    return _kpi_targets_page(request, session, who, lab, form)
