@@ -164,6 +164,26 @@ class TestSaveVersion:
             save(session, admin, "workflow", text)
         assert "'huge' is not a severity" in raised.value.problems[0].reason
 
+    def test_qa_rules_are_a_kind_checked_by_the_contact_parser(self, session: Session,
+                                                               admin: Actor) -> None:
+        assert "qa_rules" in KINDS
+        text = service.get_version(session, actor=admin, kind="qa_rules", version=0).content
+        assert text.startswith("#") or "rules:" in text
+        KINDS["qa_rules"].validate(text, source="qa_rules")
+
+    def test_a_bad_qa_rules_edit_is_refused_with_line_and_reason(self, session: Session,
+                                                                 admin: Actor) -> None:
+        text = edited(session, admin, "qa_rules", "category: forbidden_phrase",
+                      "category: rudeness")
+        with pytest.raises(ConfigInvalid) as raised:
+            save(session, admin, "qa_rules", text)
+        problem = raised.value.problems[0]
+        line = next(i for i, t in enumerate(text.splitlines(), 1) if "rudeness" in t)
+        assert problem.line == line
+        assert "category" in problem.reason or "rudeness" in problem.reason
+        assert raised.value.status == 422
+        assert versions(session, "qa_rules") == 0
+
     def test_broken_yaml_is_refused_with_its_line(self, session: Session, admin: Actor) -> None:
         with pytest.raises(ConfigInvalid) as raised:
             save(session, admin, "alert_rules", "version: '1'\nspikes: [unclosed\n")

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
+from bankvoc.config import service as config_service
 from bankvoc.contact import service
+from bankvoc.core import configstore
+from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.orgs import service as org_service
 from tests.contact.conftest import CLEAN, record
 
 runner = CliRunner()
@@ -104,6 +111,47 @@ class TestInspectJson:
         assert result.stdout == ""
         assert f"{rules} line 1: version:" in result.stderr
         assert f"{rules} line 3: rules[0].category:" in result.stderr
+
+
+class TestInspectVersionInForce:
+    @pytest.fixture(autouse=True)
+    def _fresh_view(self) -> Iterator[None]:
+        configstore.reset()
+        yield
+        configstore.reset()
+
+    def test_an_activated_version_changes_what_inspect_reports(self, database: str) -> None:
+        data = line(id="c1") + "\n"
+        before = runner.invoke(app, ["qa", "inspect", "-", "--json"], input=data)
+        assert before.exit_code == 0, before.output
+        assert objects(before.stdout)[0]["hits"] == []
+        engine = build_engine(database)
+        try:
+            with unit_of_work(engine) as session:
+                admin = org_service.actor_for(org_service.get_user(session, username="admin"))
+                shipped = config_service.get_version(session, actor=admin, kind="qa_rules",
+                                                     version=0).content
+                assert shipped.count("phrases: [不归我管") == 1
+                made = config_service.save_version(
+                    session, actor=admin, kind="qa_rules", note="test",
+                    content=shipped.replace("phrases: [不归我管", "phrases: [生活愉快, 不归我管"))
+                config_service.activate(session, actor=admin, kind="qa_rules",
+                                        version=made.version)
+        finally:
+            engine.dispose()
+        configstore.invalidate()
+        after = runner.invoke(app, ["qa", "inspect", "-", "--json"], input=data)
+        assert after.exit_code == 0, after.output
+        [found] = objects(after.stdout)
+        assert set(found) == {"id", "score", "hits"}
+        hits = cast(list[dict[str, object]], found["hits"])
+        assert [(h["rule"], h["evidence"]) for h in hits] == [
+            ("forbidden_phrases", "生活愉快")]
+        # An explicit --rules file still wins over the version in force.
+        shipped_file = Path(str(resources.files("bankvoc.contact").joinpath("qa_rules.yaml")))
+        explicit = runner.invoke(app, ["qa", "inspect", "-", "--json", "--rules",
+                                       str(shipped_file)], input=data)
+        assert objects(explicit.stdout)[0]["hits"] == []
 
 
 class TestInspectTable:

@@ -63,6 +63,39 @@ class TestUsersPassword:
         assert "Traceback" not in result.output
 
 
+class TestUsersPasswordAudit:
+    def test_every_password_set_is_recorded_in_the_directory_trail(self,
+                                                                   database: str) -> None:
+        first = runner.invoke(app, ["users", "password", "admin", "--initial"],
+                              input=PASSWORD + "\n")
+        assert first.exit_code == 0, first.output
+        second = runner.invoke(app, ["users", "password", "admin"], input=PASSWORD + "\n")
+        assert second.exit_code == 0, second.output
+        engine = build_engine(database)
+        try:
+            with unit_of_work(engine) as session:
+                rows = session.scalars(select(DirectoryChange)
+                                       .order_by(DirectoryChange.id)).all()
+                assert [(r.actor_username, r.actor_user_id, r.entity, r.action)
+                        for r in rows] == [("cli", None, "user", "password_reset")] * 2
+                assert [(r.before, r.after) for r in rows] == [
+                    ({"initial_password": False}, {"initial_password": True}),
+                    ({"initial_password": True}, {"initial_password": False})]
+                assert PASSWORD not in json.dumps([[r.before, r.after] for r in rows])
+        finally:
+            engine.dispose()
+
+    def test_a_refused_password_records_nothing(self, database: str) -> None:
+        result = runner.invoke(app, ["users", "password", "admin"], input="short\n")
+        assert result.exit_code != 0
+        engine = build_engine(database)
+        try:
+            with unit_of_work(engine) as session:
+                assert session.scalars(select(DirectoryChange)).all() == []
+        finally:
+            engine.dispose()
+
+
 class TestUsersUnlock:
     def test_lifts_a_lock_out(self, database: str) -> None:
         runner.invoke(app, ["users", "password", "admin"], input=PASSWORD + "\n")
@@ -85,6 +118,13 @@ class TestUsersUnlock:
                 auth.log_in(session, username="admin", password=PASSWORD, client_ip=None)
             again = runner.invoke(app, ["users", "unlock", "admin"])
             assert "admin was not locked" in again.stdout
+            with unit_of_work(engine) as session:
+                # The lift recorded (by `cli`), the second call (nothing locked) not.
+                rows = session.scalars(select(DirectoryChange).where(
+                    DirectoryChange.action == "unlock")).all()
+                assert [(r.actor_username, r.actor_user_id, r.entity, r.before, r.after)
+                        for r in rows] == [("cli", None, "user", {"locked": True},
+                                            {"locked": False})]
         finally:
             engine.dispose()
 

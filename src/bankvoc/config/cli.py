@@ -29,7 +29,8 @@ config_app = typer.Typer(help="Versioned configuration: taxonomy, SLA policy, ca
 JsonOpt = Annotated[bool, typer.Option("--json", help="Last line: one JSON object")]
 UserOpt = Annotated[str, typer.Option("--user", help="Act as this user (their roles)")]
 KindArg = Annotated[str, typer.Argument(help="taxonomy, sla_policy, calendar, "
-                                             "notify_templates, workflow, grading, alert_rules")]
+                                             "notify_templates, workflow, grading, alert_rules, "
+                                             "qa_rules")]
 NoteOpt = Annotated[str, typer.Option("--note", help="Why (kept with the change)")]
 
 

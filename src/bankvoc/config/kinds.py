@@ -17,6 +17,7 @@ from bankvoc.alerts import config as alert_config
 from bankvoc.cases.enums import CaseKind, Channel, Severity
 from bankvoc.cases.workflow import config as workflow_config
 from bankvoc.config.errors import UnknownKind
+from bankvoc.contact import rules as qa_rules
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import FileRefused, Problem, YamlFileError, read_text, refuse
 from bankvoc.nlp import grading, taxonomy
@@ -147,6 +148,9 @@ KINDS: dict[str, Kind] = {k.code: k for k in (
          None, lambda text, source: grading.parse_grading_config(text, source=source)),
     Kind("alert_rules", "预警规则", "Alert rules", "bankvoc.alerts", "rules.yaml",
          "alerts_rules_file", lambda text, source: alert_config.parse_rules(text, source=source)),
+    Kind("qa_rules", "质检规则", "Quality-inspection rules", "bankvoc.contact",
+         qa_rules.DEFAULT_PATH, None,
+         lambda text, source: qa_rules.parse_ruleset(text, source=source)),
 )}
 
 

@@ -11,6 +11,7 @@ could not.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from multiprocessing import get_all_start_methods
@@ -19,12 +20,18 @@ from typing import IO, Annotated
 
 import orjson
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bankvoc.contact import service
 from bankvoc.core.cliutil import handle_errors
+from bankvoc.core.db import get_engine, unit_of_work
+from bankvoc.core.settings import get_settings
 
 qa_app = typer.Typer(help="Quality inspection (智能质检) of contact-centre calls.",
                      no_args_is_help=True)
+
+log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 10_000
 
@@ -40,13 +47,16 @@ def inspect_command(
     source: Annotated[str, typer.Argument(
         metavar="FILE", help="JSON Lines of interactions, plain or gzipped; - for stdin")],
     rules: Annotated[Path | None, typer.Option(
-        "--rules", help="Rule set (YAML); default: the shipped qa_rules.yaml")] = None,
+        "--rules", help="Rule set (YAML); default: the version of qa_rules in force (bankvoc "
+                        "config), else the shipped qa_rules.yaml")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="JSON Lines: one object per interaction, in input order")] = False,
     workers: Annotated[int, typer.Option(
         min=0, max=32, help="Worker processes for large inputs (0: inspect in this one)")] = 2,
 ) -> None:
     """Score every interaction of FILE against the rule set; every hit with its evidence."""
+    if rules is None:
+        _versions_in_force()
     try:
         ruleset = service.load_ruleset(rules)
     except service.QaRulesError as exc:
@@ -58,6 +68,21 @@ def inspect_command(
     else:
         with Path(source).open("rb") as handle:
             _run(handle, ruleset, as_json=as_json, workers=workers)
+
+
+def _versions_in_force() -> None:
+    """Read the versions of configuration in force (the active qa_rules among them) when a
+    database is configured and reachable; else the shipped files stay in force. A SQLite file
+    that does not exist is not created."""
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and (
+            not url.database or url.database == ":memory:" or not Path(url.database).exists()):
+        return
+    try:
+        with unit_of_work(get_engine()):
+            pass  # a unit of work begins by reading the versions in force
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("no versions of configuration read: %s", type(exc).__name__)
 
 
 def _run(stream: IO[bytes], ruleset: service.RuleSet, *, as_json: bool, workers: int) -> None:

@@ -56,6 +56,7 @@ from pydantic import (
     model_validator,
 )
 
+from bankvoc.core import configstore
 from bankvoc.core.yamlfile import (
     REASONS,
     Problem,
@@ -67,6 +68,7 @@ from bankvoc.core.yamlfile import (
 )
 
 DEFAULT_PATH = "qa_rules.yaml"
+KIND = "qa_rules"  # its kind of versioned configuration (bankvoc.core.configstore)
 
 CATEGORIES: tuple[str, ...] = (
     "greeting", "identity_check", "closing", "risk_disclosure", "forbidden_phrase", "silence",
@@ -329,8 +331,17 @@ def read_ruleset(path: Path) -> RuleSet:
 
 
 def load_ruleset(path: Path | None = None) -> RuleSet:
-    """The rule set in `path`, else the shipped default; each parsed once per process."""
+    """The rule set in `path`, else the version activated on the admin screens (in this
+    process's view, `configstore`), else the shipped default; each parsed once per process."""
+    if path is None:
+        active = configstore.parsed(KIND, _parse_version)
+        if active is not None:
+            return active
     return _load(path)
+
+
+def _parse_version(text: str, source: str) -> RuleSet:
+    return parse_ruleset(text, source=source)
 
 
 @lru_cache(maxsize=8)

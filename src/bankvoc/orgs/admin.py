@@ -474,26 +474,31 @@ def reactivate_user(session: Session, *, actor: Actor, user_id: int, note: str =
     return user
 
 
-def reset_password(session: Session, *, actor: Actor, user_id: int, password: str,
-                   note: str = "") -> User:
-    """A new initial password (changed at the next log-in); the user's sessions end."""
-    actor.require("user.manage")
+def reset_password(session: Session, *, actor: Actor | None, user_id: int, password: str,
+                   note: str = "", initial: bool = True) -> User:
+    """A new password, by default an initial one (changed at the next log-in; the command
+    line may set a final one, `initial=False`); the user's sessions end."""
+    _require(actor, "user.manage")
     user = _manageable(session, actor, user_id)
     if not password:
-        raise DirectoryInvalid("enter the new initial password", reason="required",
+        raise DirectoryInvalid("enter the new initial password" if initial
+                               else "enter the new password", reason="required",
                                field="password")
     before = {"initial_password": user.must_change_password}
-    auth.set_password(session, user=user, password=password, initial=True, by=actor.username)
+    auth.set_password(session, user=user, password=password, initial=initial,
+                      by=actor.username if actor else CLI_ACTOR)
     _user_changed(session, actor, user, ChangeAction.password_reset, before, note,
-                  after={"initial_password": True})
+                  after={"initial_password": initial})
     return user
 
 
-def unlock_user(session: Session, *, actor: Actor, user_id: int, note: str = "") -> bool:
+def unlock_user(session: Session, *, actor: Actor | None, user_id: int,
+                note: str = "") -> bool:
     """Lift a lock-out after failed log-ins; recorded only when the user was locked."""
-    actor.require("user.manage")
+    _require(actor, "user.manage")
     user = _manageable(session, actor, user_id)
-    was_locked = auth.unlock(session, username=user.username, by=actor.username)
+    was_locked = auth.unlock(session, username=user.username,
+                             by=actor.username if actor else CLI_ACTOR)
     if was_locked:
         _user_changed(session, actor, user, ChangeAction.unlock, {"locked": True}, note,
                       after={"locked": False})

@@ -10,7 +10,7 @@ from bankvoc.core.cliutil import emit_json, handle_errors
 from bankvoc.core.db import get_engine, unit_of_work
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import get_settings
-from bankvoc.orgs import admin, auth, service, totp
+from bankvoc.orgs import admin, service, totp
 from bankvoc.orgs.models import ApiToken
 
 users_app = typer.Typer(help="Users, their passwords and their API tokens.", no_args_is_help=True)
@@ -107,7 +107,10 @@ def set_password(
     password = _read_password(stdin)
     with unit_of_work(get_engine()) as session:
         user = service.get_user(session, username=username)
-        auth.set_password(session, user=user, password=password, initial=initial, by="cli")
+        # Through the administration's service, recorded in the directory's audit trail
+        # (by `cli`), as `users create` is.
+        admin.reset_password(session, actor=None, user_id=user.id, password=password,
+                             initial=initial)
     if as_json:
         emit_json({"user": username, "must_change_password": initial})
     else:
@@ -123,8 +126,8 @@ def unlock(
 ) -> None:
     """Lift a lock-out after too many failed log-ins."""
     with unit_of_work(get_engine()) as session:
-        service.get_user(session, username=username)
-        was_locked = auth.unlock(session, username=username, by="cli")
+        user = service.get_user(session, username=username)
+        was_locked = admin.unlock_user(session, actor=None, user_id=user.id)
     if as_json:
         emit_json({"user": username, "was_locked": was_locked})
     else:
