@@ -1,13 +1,14 @@
-"""The bulk writers of the intake hot path, on every database."""
+"""The bulk writers of the intake hot path, on every database, and their helpers."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from bankvoc.core.db import bulk_insert_ids
+from bankvoc.core.db import background_checkpoints, build_engine, bulk_insert_ids
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
 
@@ -28,3 +29,49 @@ class TestBulkInsertIds:
 
     def test_nothing_to_insert_gives_no_ids(self, session: Session) -> None:
         assert bulk_insert_ids(session, Customer, []) == []
+
+
+class TestBackgroundCheckpoints:
+    """Bulk writers hand the copying of SQLite's log into the database file to a thread."""
+
+    @staticmethod
+    def writer(path: Path) -> Engine:
+        engine = build_engine(f"sqlite:///{path}")
+        # The writer never checkpoints by itself here, so what reaches the file is the thread's.
+        event.listen(engine, "connect",
+                     lambda conn, _record: conn.execute("PRAGMA wal_autocheckpoint=0"))
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        return engine
+
+    def test_the_committed_log_reaches_the_database_file(self, tmp_path: Path) -> None:
+        engine = self.writer(tmp_path / "bulk.db")
+        before = (tmp_path / "bulk.db").stat().st_size
+        with background_checkpoints(engine) as checkpoints:
+            assert checkpoints is not None
+            for batch in range(5):
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("INSERT INTO t (body) VALUES (?)",
+                                         [(f"{batch}-{i}" * 50,) for i in range(200)])
+                checkpoints.request()
+        assert (tmp_path / "bulk.db").stat().st_size > before + 5 * 200 * 150
+        with engine.connect() as conn:
+            # Nothing is left in the log to copy: every frame was checkpointed.
+            busy, logged, copied = conn.exec_driver_sql(
+                "PRAGMA wal_checkpoint(PASSIVE)").one()
+            assert (busy, logged) == (0, copied)
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 1000
+        engine.dispose()
+
+    def test_without_a_writer_the_thread_stops_cleanly(self, tmp_path: Path) -> None:
+        engine = self.writer(tmp_path / "idle.db")
+        with background_checkpoints(engine) as checkpoints:
+            assert checkpoints is not None
+        assert not checkpoints._thread.is_alive()
+        engine.dispose()
+
+    def test_a_database_without_a_log_file_gets_none(self) -> None:
+        engine = build_engine("sqlite:///:memory:")
+        with background_checkpoints(engine) as checkpoints:
+            assert checkpoints is None
+        engine.dispose()

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 
 from bankvoc.core import configstore
-from bankvoc.core.db import unit_of_work
+from bankvoc.core.db import background_checkpoints, unit_of_work
 from bankvoc.core.gctune import bulk_collection
 from bankvoc.intake import service
 from bankvoc.intake.context import IntakeContext, StageContext
@@ -237,10 +237,12 @@ def import_file(
         actor.require("case.import")
         ctx = service.build_context(session, actor=actor, source_system=source_system,
                                     default_channel=channel)
-    with bulk_collection(), closing(rejects):
+    with bulk_collection(), closing(rejects), background_checkpoints(engine) as checkpoints:
         batches = _batches(iter(source), batch_size)
         for batch in _prepared(batches, mapping, ctx.pure(), report.workers, ctx.warm_up):
             _store(batch, engine=engine, actor=actor, ctx=ctx, report=report, rejects=rejects)
+            if checkpoints is not None:
+                checkpoints.request()
             if on_progress:
                 on_progress(report.rows, total)
     if rejects.used:
