@@ -105,3 +105,33 @@ def test_an_admin_creates_a_user_who_must_change_the_initial_password(
     page.goto(f"{base}/cases")
     expect(page.get_by_role("heading", level=1)).to_have_text("投诉工单")
     assert hosts <= LOCAL_HOSTS
+
+
+def test_an_admin_sets_a_kpi_target_and_sees_it_recorded(live_server: LiveServer,
+                                                         browser: Any) -> None:
+    expect = sync_api.expect
+    page, hosts = watched_page(browser)
+    base = live_server.url
+    log_in(page, base, "admin")
+    page.goto(f"{base}/admin")
+    page.get_by_role("link", name="KPI 目标").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("KPI 目标")
+
+    # A month written the wrong way is explained next to its field.
+    page.get_by_label("指标").select_option("on_time_rate")
+    page.get_by_label("适用机构").select_option(live_server.references["bj"])
+    page.get_by_label("目标值").fill("95")
+    page.get_by_label("起始月份").evaluate("field => field.type = 'text'")
+    page.get_by_label("起始月份").fill("2026/01")
+    page.get_by_role("button", name="保存目标").click()
+    expect(page.locator("#f-valid_from-error")).to_contain_text("YYYY-MM")
+    expect(page.get_by_label("目标值")).to_have_value("95")
+
+    page.get_by_label("起始月份").evaluate("field => field.type = 'text'")
+    page.get_by_label("起始月份").fill("2026-01")
+    page.get_by_role("button", name="保存目标").click()
+    expect(page.locator("#done")).to_have_text("目标已保存。")
+    expect(page.locator("tr[data-kpi='on_time_rate']")).to_contain_text("北京分行")
+    expect(page.locator("#history tr[data-change='kpi-target']")).to_have_count(1)
+    screenshot(page, "admin_kpi_targets.zh.png")
+    assert hosts <= LOCAL_HOSTS
