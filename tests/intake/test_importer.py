@@ -244,6 +244,19 @@ def _big_file(path: Path, rows: int) -> Path:
 
 
 @pytest.mark.slow
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (Linux /proc; none elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 class TestKilledImport:
     def test_a_run_killed_half_way_and_run_again_stores_every_row_once(
         self, engine: Engine, fresh_db_url: str, tmp_path: Path
@@ -261,10 +274,16 @@ class TestKilledImport:
         while counts(engine)[1] < 400 and process.poll() is None:
             assert time.monotonic() < deadline, "import made no progress"
             time.sleep(0.05)
+        workers = children_of(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
         stored_before_kill = counts(engine)[1]
         assert 0 < stored_before_kill < rows - rejected, "kill must land half way"
+        # Its worker processes do not outlive it (one blocked writing a result for ever did).
+        deadline = time.monotonic() + 20
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, f"workers {workers} outlived the import"
+            time.sleep(0.1)
 
         finished = subprocess.run(command, env=env, capture_output=True, text=True,
                                   timeout=300, check=True)

@@ -28,6 +28,7 @@ import orjson
 from bankvoc.contact.inspection import inspect
 from bankvoc.contact.rules import RuleSet
 from bankvoc.contact.schemas import LineError, parse_line
+from bankvoc.core.workers import exit_with_parent
 
 CHUNK = 1_000
 GZIP_MAGIC = b"\x1f\x8b"
@@ -77,6 +78,7 @@ _worker_rules: RuleSet | None = None
 
 def _init_worker(rules: RuleSet) -> None:
     global _worker_rules
+    exit_with_parent()
     _worker_rules = rules
 
 

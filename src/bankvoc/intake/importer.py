@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from bankvoc.core import configstore
 from bankvoc.core.db import background_checkpoints, unit_of_work
 from bankvoc.core.gctune import bulk_collection
+from bankvoc.core.workers import exit_with_parent
 from bankvoc.intake import service
 from bankvoc.intake.context import IntakeContext, StageContext
 from bankvoc.intake.draft import Draft, Outcome, new_draft
@@ -121,6 +122,7 @@ _worker_setup: tuple[HeaderMapping, StageContext] | None = None
 
 def _init_worker(mapping: HeaderMapping, ctx: StageContext) -> None:
     global _worker_setup
+    exit_with_parent()
     _worker_setup = (mapping, ctx)
     configstore.install(ctx.config)  # the configuration in force where the import began
 
