@@ -9,6 +9,7 @@ import typer
 
 from bankvoc.alerts.cli import alerts_app
 from bankvoc.analytics.cli import kpi_app
+from bankvoc.branches.cli import branches_app
 from bankvoc.cases.cli import cases_app
 from bankvoc.config.cli import config_app
 from bankvoc.contact.cli import qa_app
@@ -55,6 +56,7 @@ app.add_typer(kpi_app, name="kpi")
 app.add_typer(customers_app, name="customers")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(problems_app, name="problems")
+app.add_typer(branches_app, name="branches")
 app.add_typer(qa_app, name="qa")
 report_app.add_typer(regulatory_app, name="regulatory")
 app.add_typer(report_app, name="report")

@@ -9,6 +9,7 @@ def metadata() -> MetaData:
     """`Base.metadata` with every feature's models imported (so none is missing)."""
     import bankvoc.alerts.models
     import bankvoc.analytics.models
+    import bankvoc.branches.models
     import bankvoc.cases.models
     import bankvoc.cases.workflow.models
     import bankvoc.core.configstore

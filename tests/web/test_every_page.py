@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bankvoc.api.access import PUBLIC, ROUTE_PERMISSIONS, app_routes
 from bankvoc.core.i18n import Lang
@@ -33,7 +34,7 @@ from tests.conftest import form_token
 
 # GET routes outside /api/v1 that answer no page of their own: a redirect, a probe, downloads.
 NOT_PAGES = frozenset({"/", "/healthz", "/metrics", "/openapi.json", "/dashboard/cases.{fmt}",
-                       "/reports/monthly"})
+                       "/reports/monthly", "/branches/photos/{photo_id}"})
 UNLABELLED_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
 DATA_SCRIPT_TYPES = frozenset({"application/json", "application/ld+json"})
 ASSET_ATTRIBUTES = {"script": "src", "link": "href", "img": "src", "iframe": "src",
@@ -200,9 +201,29 @@ def _samples(url: str) -> dict[str, str]:
             case = session.scalars(select(Case).where(Case.status == "investigating")
                                    .order_by(Case.id)).first()
             assert case is not None, "the demo worked no case"
-            return {"/cases/{reference}": f"/cases/{case.reference}"}
+            visit = _inspection(session)
+            return {"/cases/{reference}": f"/cases/{case.reference}",
+                    "/branches/inspections/{inspection_id}": f"/branches/inspections/{visit}"}
     finally:
         engine.dispose()
+
+
+def _inspection(session: Session) -> int:
+    """A visit of the demo's first outlet with a failed item (so its page has a finding to
+    close): the demo records none."""
+    from bankvoc.branches import service as branch_service
+    from bankvoc.branches.checklist import load_checklist
+    from bankvoc.branches.schemas import VisitCreate
+    from bankvoc.orgs import service as org_service
+
+    actor = org_service.actor_for(org_service.get_user(session, username="admin"))
+    codes = load_checklist().codes()
+    outlet = branch_service.outlets(session, actor=actor)[0]
+    data = VisitCreate.model_validate({
+        "org_id": outlet.id, "kind": "inspection", "visited_at": "2026-09-10T02:00:00Z",
+        "answers": [{"item_code": c, "result": "fail" if i == 0 else "pass"}
+                    for i, c in enumerate(codes)]})
+    return branch_service.record_visit(session, actor=actor, data=data).id
 
 
 @pytest.fixture(scope="module")

@@ -138,6 +138,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/problems"): "problem.manage",
     ("GET", "/problems/{problem_id}"): "problem.read",
     ("POST", "/problems/{problem_id}/cases"): "problem.link",
+    ("GET", "/branches/inspections"): "inspection.read",
+    ("GET", "/branches/inspections/new"): "inspection.record",
+    ("POST", "/branches/inspections/new"): "inspection.record",
+    ("GET", "/branches/inspections/{inspection_id}"): "inspection.read",
+    ("POST", "/branches/inspections/{inspection_id}/findings/{finding_id}/close"):
+        "inspection.record",
+    ("GET", "/branches/photos/{photo_id}"): "inspection.read",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---

@@ -50,6 +50,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # administrators edit and activate it; analysts and auditors read it and its history.
     "config.read": frozenset({Role.admin, Role.cpo, Role.analyst, Role.auditor}),
     "config.manage": frozenset({Role.admin, Role.cpo}),
+    # Outlet inspections and mystery shopping: every staff role but the contact centre's agents
+    # reads the visits and findings of its subtree; inspectors, branch managers and consumer
+    # protection record visits and close findings.
+    "inspection.read": ALL_ROLES - {Role.agent},
+    "inspection.record": frozenset({Role.admin, Role.cpo, Role.qa_inspector,
+                                    Role.branch_manager}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

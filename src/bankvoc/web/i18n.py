@@ -5,6 +5,7 @@ from __future__ import annotations
 from bankvoc.core.i18n import register, t
 from bankvoc.web.i18n_admin import ADMIN_UI
 from bankvoc.web.i18n_auth import AUTH_UI
+from bankvoc.web.i18n_branches import BRANCHES_UI
 from bankvoc.web.i18n_config import CONFIG_UI
 from bankvoc.web.i18n_new_case import NEW_CASE_UI
 from bankvoc.web.i18n_portal import PORTAL_UI
@@ -566,6 +567,7 @@ UI.update(CONFIG_UI)
 UI.update(ADMIN_UI)
 UI.update(PORTAL_UI)
 UI.update(NEW_CASE_UI)
+UI.update(BRANCHES_UI)
 
 register("ui", UI)
 

@@ -20,6 +20,7 @@ from bankvoc.api.deps import DbSession
 from bankvoc.web import (
     admin_routes,
     auth_pages,
+    branch_routes,
     callback_pages,
     config_pages,
     new_case_routes,
@@ -195,5 +196,6 @@ def install(app: FastAPI) -> None:
     app.include_router(new_case_routes.router, dependencies=gate)
     app.include_router(router, dependencies=gate)
     app.include_router(voc_routes.router, dependencies=gate)
+    app.include_router(branch_routes.router, dependencies=gate)
     app.include_router(config_pages.router, dependencies=gate)
     app.include_router(admin_routes.router, dependencies=gate)

@@ -1,0 +1,1 @@
+"""Outlet inspections and mystery-shopper visits scored against the service-standard checklist."""
