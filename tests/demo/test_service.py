@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from bankvoc.branches.models import Inspection, InspectionFinding
 from bankvoc.cases.models import Case
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
@@ -159,6 +160,18 @@ class TestLoadDemo:
         assert voc["targets"] > 0
         assert voc["problems"] == 3
         assert voc["rollup_rows"] > 0
+        # And the branch-inspection screens: half a year of visits per outlet, some findings.
+        with unit_of_work(engine) as session:
+            outlets = session.scalar(select(func.count()).select_from(Org).where(
+                Org.kind.in_([OrgKind.outlet.value, OrgKind.sub_branch.value])))
+            findings = dict(session.execute(
+                select(InspectionFinding.status, func.count())
+                .group_by(InspectionFinding.status)).all())
+            scores = list(session.scalars(select(Inspection.score)))
+        assert report.inspections == 6 * outlets > 0
+        assert findings.get("open", 0) > 0  # the latest visits' findings
+        assert findings.get("done", 0) > 0  # older ones put right
+        assert any(s is not None and s < 100 for s in scores)
 
     @pytest.mark.usefixtures("demo_mode")
     def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
@@ -169,7 +182,8 @@ class TestLoadDemo:
             "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users,
             "workflow": {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0},
             "voc": {"org_stats": 0, "targets": 0, "problems": 0, "linked_cases": 0,
-                    "rollup_rows": 0, "alerts": 0}}
+                    "rollup_rows": 0, "alerts": 0},
+            "inspections": 0}
         assert (again.orgs_created, again.users_created) == (0, 0)
 
     @pytest.mark.usefixtures("demo_mode")

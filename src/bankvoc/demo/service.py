@@ -26,6 +26,7 @@ from bankvoc.core.errors import Forbidden
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import to_local
 from bankvoc.demo import generator
+from bankvoc.demo.quality import seed_inspections
 from bankvoc.demo.voc import VocReport, seed_voc
 from bankvoc.demo.workflow import work_cases
 from bankvoc.intake import service as intake_service
@@ -61,6 +62,7 @@ class DemoReport:
     users: dict[str, str] = field(default_factory=dict)
     workflow: dict[str, int] = field(default_factory=dict)
     voc: VocReport | None = None
+    inspections: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class DemoReport:
                 "org_stats": self.voc.stats, "targets": self.voc.targets,
                 "problems": self.voc.problems, "linked_cases": self.voc.links,
                 "rollup_rows": self.voc.rollup_rows, "alerts": self.voc.alerts},
+            "inspections": self.inspections,
         }
 
 
@@ -201,5 +204,6 @@ def load_demo(
             on_progress(done, cases)
     report.workflow = work_cases(engine, limit=min(max(cases // 4, 1), WORKED_CASES))
     report.voc = seed_voc(engine, today=today)
+    report.inspections = seed_inspections(engine, today=today, seed=seed)
     report.seconds = time.perf_counter() - started
     return report
