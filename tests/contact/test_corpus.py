@@ -123,6 +123,28 @@ class TestPlanted:
             upset_start = said[1] in P.CUSTOMER_UPSET
             assert (planted(call, "emotion") == [None]) == (angry_end and not upset_start)
 
+    def test_a_worsening_customer_says_nothing_angry_before_the_end(
+            self, calls: list[GeneratedCall]) -> None:
+        upset = set(P.CUSTOMER_ANGRY + P.CUSTOMER_UPSET) | {
+            t for s in P.SCENARIOS for t in s.angry_issue}
+        worsening = [c for c in calls if planted(c, "emotion")]
+        assert len(worsening) > N * 0.15
+        for call in worsening:
+            said = [t["text"] for t in call.record["turns"] if t["speaker"] == "customer"]
+            assert len(said) >= 4
+            assert not upset & set(said[:-2])
+            assert not set(said[-2:]) & set(P.CUSTOMER_THANKS)
+
+    def test_calls_not_worsening_end_calm_or_started_angry(
+            self, calls: list[GeneratedCall]) -> None:
+        first = {t for s in P.SCENARIOS for t in s.angry_issue}
+        for call in calls:
+            if planted(call, "emotion"):
+                continue
+            said = [t["text"] for t in call.record["turns"] if t["speaker"] == "customer"]
+            ends_angry = said[-1] in P.CUSTOMER_ANGRY
+            assert not ends_angry or (said[0] in first and said[1] in P.CUSTOMER_UPSET)
+
     def test_identity_details_told_without_a_check(self, calls: list[GeneratedCall]) -> None:
         for call in calls:
             turns = call.record["turns"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bankvoc.contact.emotion import DESCRIBED, anger_cues, customer_mood
 from bankvoc.contact.inspection import QaHit, QaResult, inspect, spoken_chars
 from bankvoc.contact.rules import RuleSet, load_ruleset, parse_ruleset
+from bankvoc.nlp.sentiment import LexiconSentiment
 from tests.contact.conftest import CLEAN, A, C, Spec, call
 
 
@@ -293,6 +295,66 @@ class TestEmotion:
     def test_too_few_customer_turns(self, rules: RuleSet) -> None:
         turns = [t for i, t in enumerate(CALM_THEN_ANGRY) if i not in (1, 2, 3, 4)]
         assert hits(inspect(call(turns), rules), "emotion") == []
+
+    # The wordings below are not the generated corpus' (corpus_phrases): they check that the
+    # rule reads a call, not the generator's sentences.
+
+    def test_a_problem_told_calmly_then_anger_with_no_sentiment_word(
+            self, rules: RuleSet) -> None:
+        turns = list(CALM_THEN_ANGRY)
+        turns[1] = (C, 7.0, 9.0, "我的贷款这个月扣款失败了，怎么补还？")  # bad news, said calmly
+        turns[5] = (C, 16.0, 19.0, "你们到底还想让我跑几趟？")
+        turns[7] = (C, 22.0, 25.0, "我要去媒体曝光你们！")  # the low point: two cues and a "！"
+        result = inspect(call(turns), rules)
+        assert hits(result, "emotion") == [(7, "我要去媒体曝光你们！")]
+        assert result.critical
+
+    def test_angry_from_the_first_words_with_no_sentiment_word(self, rules: RuleSet) -> None:
+        turns = list(CALM_THEN_ANGRY)
+        turns[1] = (C, 7.0, 9.0, "你们凭什么不经过我同意就扣钱？")
+        turns[3] = (C, 12.0, 13.0, "这是我第三次打电话了，说了好几遍了。")
+        assert hits(inspect(call(turns), rules), "emotion") == []
+
+    def test_a_calm_call_about_bad_news(self, rules: RuleSet) -> None:
+        turns = list(CALM_THEN_ANGRY)
+        turns[1] = (C, 7.0, 9.0, "我的信用卡被盗刷了一笔，想申请调查。")
+        turns[5] = (C, 16.0, 19.0, "我不是要投诉，就是想了解一下。")
+        turns[7] = (C, 22.0, 25.0, "那没问题，我明天去网点办。")
+        assert hits(inspect(call(turns), rules), "emotion") == []
+
+    def test_improving_after_a_calm_start(self, rules: RuleSet) -> None:
+        turns = list(CALM_THEN_ANGRY)
+        turns[5] = (C, 16.0, 19.0, "明白了，谢谢你的耐心解答。")
+        turns[7] = (C, 22.0, 25.0, "好的，太好了，谢谢！")
+        assert hits(inspect(call(turns), rules), "emotion") == []
+
+
+class TestCustomerMood:
+    @pytest.mark.parametrize("text", [
+        "你们这是在浪费我的时间！", "我不想再听你解释了，叫你们经理来接电话。",
+        "这种服务态度，我真的受不了了。", "说好三天回复，一周了都没人理我！", "你们就会推卸责任。",
+        "我现在非常愤怒。"])
+    def test_anger_as_customers_voice_it(self, text: str) -> None:
+        assert customer_mood(text) <= -0.45
+
+    @pytest.mark.parametrize("text", [
+        "我的APP更新以后打不开了，怎么办？", "我的卡过期了，想换一张新卡。",
+        "我的工资卡被冻结了，想问问怎么解冻。", "好的，后四位是5678。"])
+    def test_a_problem_told_is_not_anger(self, text: str) -> None:
+        assert -0.3 <= customer_mood(text) <= 0
+
+    def test_a_problem_told_counts_half_what_the_lexicon_reads(self) -> None:
+        text = "我的卡过期了，想换一张新卡。"
+        assert LexiconSentiment().score(text).polarity < 0
+        assert customer_mood(text) == pytest.approx(
+            LexiconSentiment().score(text).polarity * DESCRIBED, abs=1e-4)
+
+    def test_negated_cues_do_not_count(self) -> None:
+        assert anger_cues("我不是要投诉，你别生气。") == []
+        assert anger_cues("我要投诉，真是气死我了！") == ["要投诉", "气死"]
+
+    def test_thanks_stay_positive(self) -> None:
+        assert customer_mood("好的，太好了，谢谢！") > 0.5
 
 
 class TestPromise:

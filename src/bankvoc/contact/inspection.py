@@ -11,9 +11,10 @@ rule concerns a turn the call does not have (a greeting in a call where the agen
 
 Speed: the agent's turns are searched joined into one text, once per phrase rule, so a rule
 costs one regular-expression scan per call whatever the number of turns; a match is placed in
-its turn by bisection. Timing rules walk the turns once each. Sentiment is scored on customer
-turns only, by the shipped lexicon scorer through a per-process cache (greetings and thanks
-repeat from call to call).
+its turn by bisection. Timing rules walk the turns once each. Mood is read on customer
+turns only, by `contact.emotion.customer_mood` (the shipped lexicon scorer with the anger
+customers voice on the phone) through a per-process cache (greetings and thanks repeat from
+call to call).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
+from bankvoc.contact.emotion import customer_mood
 from bankvoc.contact.rules import (
     EmotionRule,
     ForbiddenRule,
@@ -39,7 +41,6 @@ from bankvoc.contact.rules import (
     guarded,
 )
 from bankvoc.contact.schemas import Interaction
-from bankvoc.nlp.sentiment import LexiconSentiment
 
 # Evidence taken from a whole turn is cut to this many characters.
 EVIDENCE_CHARS = 120
@@ -79,20 +80,6 @@ class QaResult:
 
     def categories(self) -> set[str]:
         return {h.category for h in self.hits}
-
-
-@lru_cache(maxsize=1)
-def _scorer() -> LexiconSentiment:
-    return LexiconSentiment()
-
-
-@lru_cache(maxsize=200_000)
-def lexicon_mood(text: str) -> float:
-    """The polarity (-1 … 1) the project's shipped sentiment scorer gives a text, cached per
-    process. The lexicon scorer, not a trained model: the same explainable reading wherever a
-    call is inspected, and `bankvoc.nlp.sentiment` imports in 50 ms where the whole text
-    pipeline (with scikit-learn) takes seconds, which every worker process of a batch pays."""
-    return _scorer().score(text).polarity
 
 
 @dataclass
@@ -137,7 +124,7 @@ class _Call:
 Check = Callable[[_Call, Mood], Iterable[QaHit]]
 
 
-def inspect(interaction: Interaction, rules: RuleSet, *, mood: Mood = lexicon_mood) -> QaResult:
+def inspect(interaction: Interaction, rules: RuleSet, *, mood: Mood = customer_mood) -> QaResult:
     """Score one interaction against `rules`; `mood` gives a text's polarity (-1 … 1)."""
     call = _Call.of(interaction)
     hits: list[QaHit] = []

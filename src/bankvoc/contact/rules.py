@@ -18,7 +18,8 @@ score of 100, at most `max_hits` times per call) and a `check`, which says what 
   than `seconds`.
 - `speech_rate`: an agent turn of at least `min_chars` characters is spoken outside
   `min_cpm`–`max_cpm` characters a minute.
-- `emotion`: the customer's mood (the project's sentiment scorer) over the last `window`
+- `emotion`: the customer's mood (`contact.emotion`: the project's sentiment lexicon and the
+  anger customers voice on the phone; a problem merely told counts half) over the last `window`
   customer turns is at most `end_at_most` and at least `drop` below the first `window`, which
   was at least `start_at_least` (a customer upset from the first words has not worsened).
 - `promise`: an agent turn promises (`match`: 我帮您查一下, 稍后给您回电) and no later agent turn
