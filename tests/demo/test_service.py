@@ -162,8 +162,8 @@ class TestLoadDemo:
         assert voc["rollup_rows"] > 0
         # And the branch-inspection screens: half a year of visits per outlet, some findings.
         with unit_of_work(engine) as session:
-            outlets = session.scalar(select(func.count()).select_from(Org).where(
-                Org.kind.in_([OrgKind.outlet.value, OrgKind.sub_branch.value])))
+            outlets = session.execute(select(func.count()).select_from(Org).where(
+                Org.kind.in_([OrgKind.outlet.value, OrgKind.sub_branch.value]))).scalar_one()
             findings = dict(session.execute(
                 select(InspectionFinding.status, func.count())
                 .group_by(InspectionFinding.status)).all())
