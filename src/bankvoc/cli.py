@@ -12,7 +12,7 @@ from bankvoc.analytics.cli import kpi_app
 from bankvoc.branches.cli import branches_app
 from bankvoc.cases.cli import cases_app
 from bankvoc.config.cli import config_app
-from bankvoc.contact.cli import qa_app
+from bankvoc.contact.cli import contact_app, qa_app
 from bankvoc.core import migrate
 from bankvoc.core.cliutil import configure_logging, emit_json, handle_errors
 from bankvoc.core.db import get_engine, reset_engines, unit_of_work
@@ -58,6 +58,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(problems_app, name="problems")
 app.add_typer(branches_app, name="branches")
 app.add_typer(qa_app, name="qa")
+app.add_typer(contact_app, name="contact")
 report_app.add_typer(regulatory_app, name="regulatory")
 app.add_typer(report_app, name="report")
 app.command("import")(import_command)

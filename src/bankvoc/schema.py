@@ -12,6 +12,7 @@ def metadata() -> MetaData:
     import bankvoc.branches.models
     import bankvoc.cases.models
     import bankvoc.cases.workflow.models
+    import bankvoc.contact.models
     import bankvoc.core.configstore
     import bankvoc.customers.models
     import bankvoc.intake.channels.models

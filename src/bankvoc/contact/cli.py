@@ -1,4 +1,6 @@
-"""`bankvoc qa inspect FILE [--rules R.yaml] [--json]`: quality inspection of call transcripts.
+"""`bankvoc qa inspect FILE [--rules R.yaml] [--json]`: quality inspection of call transcripts;
+`bankvoc contact import FILE` and `bankvoc contact kpis`: interaction records and their KPIs
+(see the end of this module).
 
 FILE is JSON Lines (one interaction a line, see `contact/schemas.py`), plain or gzipped, or `-`
 for stdin. With --json, stdout holds exactly one JSON object per interaction, in input order,
@@ -14,19 +16,24 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from contextlib import closing
+from datetime import datetime
 from multiprocessing import get_all_start_methods
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, cast
 
 import orjson
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bankvoc.contact import service
-from bankvoc.core.cliutil import handle_errors
+from bankvoc.contact import interactions, kpis, service
+from bankvoc.core.cliutil import emit_json, handle_errors
 from bankvoc.core.db import get_engine, unit_of_work
 from bankvoc.core.settings import get_settings
+from bankvoc.intake.importer import RejectsWriter, default_rejects_path
+from bankvoc.intake.readers import open_rows
+from bankvoc.orgs import service as org_service
 
 qa_app = typer.Typer(help="Quality inspection (智能质检) of contact-centre calls.",
                      no_args_is_help=True)
@@ -121,3 +128,86 @@ def _human(outcome: service.Outcome) -> str:
         lines.append(f"    turn {turn:>3}  {hit['category']:<16} {hit['rule']:<32} "
                      f"{hit['evidence']}")
     return "\n".join(lines)
+
+
+# --- interaction records and their KPIs --------------------------------------------------------
+
+contact_app = typer.Typer(help="Contact-centre interactions (calls, chats) and their KPIs.",
+                          no_args_is_help=True)
+
+
+@contact_app.command("import")
+@handle_errors
+def import_command(
+    path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="CSV, TSV, XLSX or JSONL, plain or gzipped")],
+    source: Annotated[str, typer.Option(
+        help="Source system of the records (ids are unique within it)")] = "acd",
+    rejects_path: Annotated[Path | None, typer.Option(
+        "--rejects", help="Where refused rows go (default: FILE.rejects.csv)")] = None,
+    user: Annotated[str, typer.Option(help="Act as this user")] = "admin",
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
+) -> None:
+    """Import interaction records: each stored once per source id (a corrected resend updates
+    it); refused rows go to a rejects file with their row, field and reason."""
+    get_settings().check_safe()
+    rows = open_rows(path)
+    rejects = RejectsWriter(rejects_path or default_rejects_path(path))
+    with closing(rejects), unit_of_work(get_engine()) as session:
+        actor = org_service.actor_for(org_service.get_user(session, username=user))
+        counts = interactions.import_rows(
+            session, actor=actor, source_system=source, on_reject=rejects.write,
+            rows=((row.number, row.values, row.error) for row in rows))
+    summary = {**counts.as_dict(), "rejects_file": str(rejects.path) if rejects.used else None}
+    if as_json:
+        emit_json(summary)
+    else:
+        typer.echo(", ".join(f"{k} {v}" for k, v in counts.as_dict().items())
+                   + (f"; rejects in {rejects.path}" if rejects.used else ""))
+
+
+@contact_app.command("kpis")
+@handle_errors
+def kpis_command(
+    by: Annotated[str | None, typer.Option(
+        "--by", help="One row per agent, team, queue or org")] = None,
+    start: Annotated[datetime | None, typer.Option(
+        "--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD, the bank's time zone)")
+    ] = None,
+    end: Annotated[datetime | None, typer.Option(
+        "--to", formats=["%Y-%m-%d"], help="Last day, included (YYYY-MM-DD)")] = None,
+    org: Annotated[str | None, typer.Option(help="Only this org's subtree (its code)")] = None,
+    service_level_s: Annotated[int, typer.Option(
+        "--service-level-s", help="X of the service level: answered within X seconds")
+    ] = kpis.SERVICE_LEVEL_S,
+    user: Annotated[str, typer.Option(help="Act as this user (their org subtree)")] = "admin",
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
+) -> None:
+    """Connect rate, service level, abandonment, ASA, AHT, talk time, transfers, first-contact
+    resolution and satisfaction of the interactions of a period."""
+    if by is not None and by not in kpis.GROUPINGS:
+        raise typer.BadParameter(f"use one of {', '.join(kpis.GROUPINGS)}", param_hint="--by")
+    with unit_of_work(get_engine()) as session:
+        actor = org_service.actor_for(org_service.get_user(session, username=user))
+        rows = kpis.report(session, actor=actor, by=cast("kpis.Grouping | None", by),
+                           start=start.date() if start else None,
+                           end=end.date() if end else None, org_code=org,
+                           tz=get_settings().tz, service_level_s=service_level_s)
+    if as_json:
+        emit_json({"rows": [row.as_dict() for row in rows]})
+        return
+    typer.echo(f"{'group':<16}{'n':>7}{'connect':>9}{'SL':>8}{'abandon':>9}{'ASA s':>8}"
+               f"{'AHT s':>8}{'talk s':>8}{'transfer':>9}{'FCR':>8}{'CSAT':>6}")
+    for row in rows:
+        typer.echo(f"{row.group or '-':<16}{row.interactions:>7}{_pct(row.connect_rate):>9}"
+                   f"{_pct(row.service_level):>8}{_pct(row.abandonment_rate):>9}"
+                   f"{_num(row.asa_s):>8}{_num(row.aht_s):>8}{_num(row.talk_s):>8}"
+                   f"{_pct(row.transfer_rate):>9}{_pct(row.fcr):>8}{_num(row.csat, 2):>6}")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
