@@ -76,7 +76,12 @@ class TestParse:
         assert data.issue() == "信用卡/年费"  # product/category when no issue key is given
 
     def test_ignores_columns_of_the_platform_s_own(self) -> None:
-        assert parse(turns=[{"speaker": "agent"}], extra="x").source_id == "C1"
+        assert parse(extra="x", recording_url="rec/1.wav").source_id == "C1"
+
+    def test_reads_a_transcript_s_turns_naming_a_bad_one(self) -> None:
+        with pytest.raises(Invalid) as caught:
+            parse(turns=[{"speaker": "agent"}])
+        assert caught.value.field == "turns.0.start_ms"
 
     @pytest.mark.parametrize(("fields", "field", "reason"), [
         ({"wait_s": "-3"}, "wait_s", "greater than or equal to 0"),

@@ -6,11 +6,17 @@ no zone), `routed_to_agent`, `answered`, `abandoned`, `transferred`, `wait_s`, `
 `hold_s`, `wrap_s`, `outcome`, `phone` (the caller's: only used to find or record the customer
 through the blind index, never stored here), `issue_key` (else `product`/`category`), `csat`
 (1-5) and `case` (a case reference). Chinese headers are understood too (`HEADERS`); columns
-the platform adds of its own (a transcript's `turns`) are ignored.
+the platform adds of its own are ignored.
+
+A record may carry its transcript, as the speech recognition or chat platform writes it
+(`contact/schemas.py`): `turns` (a list, or its JSON text in a CSV cell), with `product` and
+`follow_up`. Such a record needs no `answered` (a call with a transcript was answered); its
+transcript is stored and inspected with the rule set in force in the row's savepoint
+(`contact.reviews`), so every interaction with a transcript is inspected.
 
 Each row is stored once per (source system, source id): a resend of the same record changes
-nothing, a corrected one updates the stored row. A row that cannot be stored is refused with
-its field and reason, and the others go on.
+nothing, a corrected one updates the stored row (a corrected transcript is inspected again). A
+row that cannot be stored is refused with its field and reason, and the others go on.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,7 +39,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases import service as cases_service
+from bankvoc.contact import reviews
 from bankvoc.contact.models import Interaction
+from bankvoc.contact.rules import RuleSet, load_ruleset
+from bankvoc.contact.schemas import Turn
 from bankvoc.core.db import insert_new
 from bankvoc.core.errors import BankvocError, Invalid
 from bankvoc.core.settings import get_settings
@@ -101,6 +111,22 @@ class InteractionIn(BaseModel):
     category: str | None = Field(default=None, max_length=60)
     csat: int | None = Field(default=None, ge=1, le=5)
     case: str | None = Field(default=None, max_length=24, description="Case reference")
+    turns: tuple[Turn, ...] | None = Field(default=None, min_length=1)
+    follow_up: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _transcript(cls, data: Any) -> Any:
+        """A transcript given as JSON text (a CSV cell) is read; a record with one was
+        answered unless it says otherwise."""
+        if isinstance(data, dict) and isinstance(data.get("turns"), str):
+            try:
+                data = {**data, "turns": orjson.loads(data["turns"])}
+            except orjson.JSONDecodeError:
+                raise _FieldError("turns", "not a JSON list of turns") from None
+        if isinstance(data, dict) and data.get("turns") and "answered" not in data:
+            data = {**data, "answered": True}
+        return data
 
     @field_validator("source_id", mode="before")
     @classmethod
@@ -140,6 +166,14 @@ class InteractionIn(BaseModel):
         if self.abandoned and not self.routed_to_agent:
             raise _FieldError("abandoned", "abandoned while not routed to a person")
         return self
+
+    def transcript(self) -> reviews.TranscriptIn | None:
+        """What the inspection reads, when the record carries a transcript (a case linked to
+        the call is a follow-up recorded for it)."""
+        if not self.turns:
+            return None
+        return reviews.TranscriptIn(turns=self.turns, product=self.product,
+                                    follow_up=self.follow_up or self.case)
 
     def issue(self) -> str | None:
         """What a repeat contact is about: the issue key, else product/category."""
@@ -183,11 +217,18 @@ def parse(values: dict[str, Any], *, source_system: str) -> InteractionIn:
 
 @dataclass
 class Lookups:
-    """What one import looks up once: orgs by code, users by name, cases by reference."""
+    """What one import looks up once: orgs by code, users by name, cases by reference, the
+    rule set in force."""
 
     orgs: dict[str, Org] = field(default_factory=dict)
     users: dict[str, User | None] = field(default_factory=dict)
     cases: dict[str, int] = field(default_factory=dict)
+    rules: RuleSet | None = None
+
+    def ruleset(self) -> RuleSet:
+        if self.rules is None:
+            self.rules = load_ruleset()
+        return self.rules
 
 
 def _user(session: Session, name: str, lookups: Lookups) -> User | None:
@@ -255,29 +296,40 @@ Stored = Literal["accepted", "updated", "unchanged"]
 def store(session: Session, *, actor: Actor, data: InteractionIn,
           lookups: Lookups | None = None) -> Stored:
     """Store one interaction once per (source system, source id): "accepted" when new,
-    "updated" when a stored one differs, "unchanged" when it is the same again."""
+    "updated" when a stored one differs (its row or its transcript), "unchanged" when it is the
+    same again. A transcript is stored and inspected with it."""
     actor.require("case.import")
+    lookups = lookups if lookups is not None else Lookups()
     columns = resolve(session, actor=actor, data=data, lookups=lookups)
     key = {"source_system": data.source_system, "source_id": data.source_id}
     now = utcnow()
-    if insert_new(session, Interaction, [{**key, **columns, "created_at": now,
-                                          "updated_at": now}],
-                  ["source_system", "source_id"]):
-        return "accepted"
+    outcome: Stored = "accepted"
+    if not insert_new(session, Interaction, [{**key, **columns, "created_at": now,
+                                              "updated_at": now}],
+                      ["source_system", "source_id"]):
+        outcome = "unchanged"
     stored = session.scalars(select(Interaction).where(
         Interaction.source_system == data.source_system,
         Interaction.source_id == data.source_id)).one()
-    stored_org = session.get(Org, stored.org_id)
-    if stored_org is None or not org_service.org_visible(actor, stored_org):
-        raise Invalid("this source id is stored for an org outside your scope",
-                      field="source_id")
-    if all(getattr(stored, name) == columns[name] for name in _COMPARED):
-        return "unchanged"
-    for name in _COMPARED:
-        setattr(stored, name, columns[name])
-    stored.updated_at = now
-    session.flush()
-    return "updated"
+    if outcome == "unchanged":
+        stored_org = session.get(Org, stored.org_id)
+        if stored_org is None or not org_service.org_visible(actor, stored_org):
+            raise Invalid("this source id is stored for an org outside your scope",
+                          field="source_id")
+        if any(getattr(stored, name) != columns[name] for name in _COMPARED):
+            for name in _COMPARED:
+                setattr(stored, name, columns[name])
+            stored.updated_at = now
+            session.flush()
+            outcome = "updated"
+    transcript = data.transcript()
+    if transcript is not None:
+        done = reviews.record_transcript(session, actor=actor, interaction=stored,
+                                         transcript=transcript, rules=lookups.ruleset(),
+                                         now=now)
+        if done != "unchanged" and outcome == "unchanged":
+            outcome = "updated"
+    return outcome
 
 
 @dataclass

@@ -25,6 +25,10 @@ score of 100, at most `max_hits` times per call) and a `check`, which says what 
 - `promise`: an agent turn promises (`match`: 我帮您查一下, 稍后给您回电) and no later agent turn
   keeps it (`kept_by`), nor (with `record_keeps`) a follow-up record on the call.
 
+Besides its rules, a set says which inspected calls go to a human inspector (`review`): a
+score below `threshold` (60 by default), a hit in one of `categories` (risk_disclosure,
+forbidden_phrase and emotion by default), or a broken `critical` rule.
+
 Wording is given as `phrases` (said literally) and `patterns` (Python regular expressions, for
 variants: `工号\\s*\\d+`, `身份证.{0,4}后[四4]位`), in one mapping per list (`match`, `unless`,
 `trigger`, `kept_by`, `hold`, `mentions`). Agent turns are searched joined by a newline, so a
@@ -240,12 +244,22 @@ CHECKS: dict[str, type[_Rule]] = {
 }
 
 
+class ReviewPolicy(_Model):
+    """Which inspected calls go to a human inspector (质检复核): a score below `threshold`, a
+    hit in one of the `categories`, or a broken rule marked `critical`."""
+
+    threshold: int = Field(default=60, ge=0, le=101)
+    categories: tuple[Category, ...] = ("risk_disclosure", "forbidden_phrase", "emotion")
+
+
 class RuleSet(_Model):
-    """A versioned set of rules; `version` goes with every result scored by it."""
+    """A versioned set of rules; `version` goes with every result scored by it. `review` says
+    which results are queued for a person."""
 
     version: int = Field(ge=1)
     name: str = Field(default="default", min_length=1)
     rules: tuple[Rule, ...] = Field(min_length=1)
+    review: ReviewPolicy = ReviewPolicy()
 
     PASS: ClassVar[int] = 100
 

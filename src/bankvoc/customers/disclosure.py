@@ -2,10 +2,10 @@
 to sensitive personal information is controlled and traceable).
 
 Each path that lets unmasked personal data leave the system (a revealed dossier, a customer's
-identity, a case's channel senders, an attachment's file) writes one `pii_access` row here, in
-the transaction of the look itself: who (the user, and the API token when one was used), when,
-what (which case, which customers, the names of the fields shown, never their values) and
-through which route (`Via`). Masked views write nothing.
+identity, a case's channel senders, an attachment's file, a call's transcript) writes one
+`pii_access` row here, in the transaction of the look itself: who (the user, and the API
+token when one was used), when, what (which case, which customers, the names of the fields
+shown, never their values) and through which route (`Via`). Masked views write nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bankvoc.customers.models import PiiAccess
 from bankvoc.orgs.service import Actor
 
 ViaKind = Literal["api", "page", "cli", "job", "service"]
-Subject = Literal["dossier", "customer", "senders", "attachment"]
+Subject = Literal["dossier", "customer", "senders", "attachment", "transcript"]
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "inspection.read": ALL_ROLES - {Role.agent},
     "inspection.record": frozenset({Role.admin, Role.cpo, Role.qa_inspector,
                                     Role.branch_manager}),
+    # Quality inspection of calls (智能质检): the contact centre's inspectors and team leads,
+    # consumer protection, analysts and auditors read the results of their subtree; inspectors,
+    # team leads and consumer protection review the queued calls (confirm or override).
+    "qa.read": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.qa_inspector,
+                          Role.analyst, Role.auditor}),
+    "qa.review": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.qa_inspector}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),
