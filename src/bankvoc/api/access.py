@@ -145,6 +145,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/branches/inspections/{inspection_id}/findings/{finding_id}/close"):
         "inspection.record",
     ("GET", "/branches/photos/{photo_id}"): "inspection.read",
+    ("GET", "/qa/reviews"): "qa.read",
+    ("GET", "/qa/reviews/{result_id}"): "qa.read",
+    ("POST", "/qa/reviews/{result_id}"): "qa.review",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---
