@@ -202,8 +202,10 @@ def _samples(url: str) -> dict[str, str]:
                                    .order_by(Case.id)).first()
             assert case is not None, "the demo worked no case"
             visit = _inspection(session)
+            review = _qa_review(session)
             return {"/cases/{reference}": f"/cases/{case.reference}",
-                    "/branches/inspections/{inspection_id}": f"/branches/inspections/{visit}"}
+                    "/branches/inspections/{inspection_id}": f"/branches/inspections/{visit}",
+                    "/qa/reviews/{result_id}": f"/qa/reviews/{review}"}
     finally:
         engine.dispose()
 
@@ -224,6 +226,26 @@ def _inspection(session: Session) -> int:
         "answers": [{"item_code": c, "result": "fail" if i == 0 else "pass"}
                     for i, c in enumerate(codes)]})
     return branch_service.record_visit(session, actor=actor, data=data).id
+
+
+def _qa_review(session: Session) -> int:
+    """An inspected call with a forbidden phrase (so its page highlights a turn and offers the
+    review form): the demo imports no transcript."""
+    from bankvoc.contact import interactions, reviews
+    from bankvoc.orgs import service as org_service
+
+    admin = org_service.get_user(session, username="admin")
+    actor = org_service.actor_for(admin)
+    said = [("agent", "您好，请问有什么可以帮您？"), ("customer", "我的卡被冻结了。"),
+            ("agent", "这个我也不知道。")]
+    turns = [{"speaker": who, "start_ms": i * 5000, "end_ms": i * 5000 + 4000, "text": text}
+             for i, (who, text) in enumerate(said)]
+    data = interactions.parse({"id": "EVERY-PAGE-1", "org": admin.org.code,
+                               "started_at": "2026-09-10T02:00:00Z", "turns": turns},
+                              source_system="asr")
+    interactions.store(session, actor=actor, data=data)
+    rows, _ = reviews.list_results(session, actor=actor)
+    return rows[0].result.id
 
 
 @pytest.fixture(scope="module")

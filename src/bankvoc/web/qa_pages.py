@@ -134,6 +134,13 @@ class HitLine:
     category_label: str
     evidence: str
     dismissed: bool
+    where: str = ""  # which turn, in words
+
+    @property
+    def summary(self) -> str:
+        """What the dismiss box names: category, rule, evidence, turn."""
+        parts = [p for p in (self.category_label, self.rule, self.evidence[:40]) if p]
+        return " · ".join(parts) + self.where
 
 
 @dataclass(frozen=True)
@@ -212,9 +219,13 @@ def _marked(text: str, evidence: list[str]) -> Markup:
 
 
 def _hit_line(hit: QaHit, rules: RuleSet, lab: Labeller) -> HitLine:
-    return HitLine(id=hit.id, rule=rule_title(rules, hit.rule, lab.lang),
-                   category=hit.category, category_label=lab(f"qa.category.{hit.category}"),
-                   evidence=hit.evidence, dismissed=hit.dismissed)
+    """A hit in words; its rule's title left out when the category says it already."""
+    category = lab(f"qa.category.{hit.category}")
+    title = rule_title(rules, hit.rule, lab.lang)
+    where = lab("qa.at_turn", n=hit.turn + 1) if hit.turn is not None else ""
+    return HitLine(id=hit.id, rule="" if title == category else title, category=hit.category,
+                   category_label=category, evidence=hit.evidence, dismissed=hit.dismissed,
+                   where=where)
 
 
 def _event_line(event: QaReviewEvent, rules: RuleSet, lab: Labeller) -> EventLine:
