@@ -12,10 +12,12 @@ A record may carry its transcript, as the speech recognition or chat platform wr
 (`contact/schemas.py`): `turns` (a list, or its JSON text in a CSV cell), with `product` and
 `follow_up`. Such a record needs no `answered` (a call with a transcript was answered); its
 transcript is stored and inspected with the rule set in force in the row's savepoint
-(`contact.reviews`), so every interaction with a transcript is inspected.
+(`contact.reviews`), so every interaction with a transcript is inspected; a complaint intent
+the customer voices becomes a case linked to the call (`contact.complaints`).
 
 Each row is stored once per (source system, source id): a resend of the same record changes
-nothing, a corrected one updates the stored row (a corrected transcript is inspected again). A
+nothing, a corrected one updates the stored row (a corrected transcript is inspected again;
+a row naming no case keeps the case linked to the call). A
 row that cannot be stored is refused with its field and reason, and the others go on.
 """
 
@@ -39,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.cases import service as cases_service
-from bankvoc.contact import reviews
+from bankvoc.contact import complaints, reviews
 from bankvoc.contact.models import Interaction
 from bankvoc.contact.rules import RuleSet, load_ruleset
 from bankvoc.contact.schemas import Turn
@@ -316,6 +318,8 @@ def store(session: Session, *, actor: Actor, data: InteractionIn,
         if stored_org is None or not org_service.org_visible(actor, stored_org):
             raise Invalid("this source id is stored for an org outside your scope",
                           field="source_id")
+        if data.case is None:  # a row naming no case keeps the case linked to the call
+            columns["case_id"] = stored.case_id
         if any(getattr(stored, name) != columns[name] for name in _COMPARED):
             for name in _COMPARED:
                 setattr(stored, name, columns[name])
@@ -327,8 +331,11 @@ def store(session: Session, *, actor: Actor, data: InteractionIn,
         done = reviews.record_transcript(session, actor=actor, interaction=stored,
                                          transcript=transcript, rules=lookups.ruleset(),
                                          now=now)
-        if done != "unchanged" and outcome == "unchanged":
-            outcome = "updated"
+        if done != "unchanged":
+            complaints.register(session, actor=actor, interaction=stored,
+                                turns=transcript.turns, phone=data.phone)
+            if outcome == "unchanged":
+                outcome = "updated"
     return outcome
 
 
