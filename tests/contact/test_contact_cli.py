@@ -171,3 +171,40 @@ class TestKpis:
                                      "2026-10-01"])
         assert result.exit_code == 2
         assert "(to)" in result.output
+
+
+class TestImportTranscripts:
+    """The speech-recognition platform's JSON Lines: every call inspected, the risky one
+    queued, its complaint registered as a case; a second run changes nothing."""
+
+    def test_every_call_is_inspected_once(self, bank: str, tmp_path: Path) -> None:
+        from sqlalchemy import func, select
+
+        from bankvoc.cases.models import Case
+        from bankvoc.contact.models import Interaction, QaResult, QaReviewEvent
+        from tests.contact.conftest import CLEAN, C, record
+
+        rude = [*CLEAN[:4], ("agent", 20.0, 28.0, "这个我也不知道，你自己去查吧。"),
+                (C, 29.0, 31.0, "什么态度，我要投诉你！"), *CLEAN[7:]]
+        lines = [record(CLEAN, id="T1"), record(rude, id="T2")]
+        for line in lines:
+            line.update({"org": "PBC", "phone": "13800138000"})
+        path = tmp_path / "calls.jsonl"
+        path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines),
+                        encoding="utf-8")
+        first = run("contact", "import", str(path), "--source", "asr", "--json")
+        again = run("contact", "import", str(path), "--source", "asr", "--json")
+        assert (first["accepted"], first["rejected"]) == (2, 0)
+        assert (again["unchanged"], again["accepted"], again["updated"]) == (2, 0, 0)
+        engine = build_engine(bank)
+        with unit_of_work(engine) as session:
+            statuses = {source_id: status for source_id, status in session.execute(
+                select(Interaction.source_id, QaResult.status).join(
+                    QaResult, QaResult.interaction_id == Interaction.id))}
+            assert statuses == {"T1": "pass", "T2": "pending"}
+            assert session.scalar(select(func.count()).select_from(QaReviewEvent)) == 2
+            case = session.scalars(select(Case)).one()
+            assert case.kind == "complaint_intent"
+            assert session.scalars(select(Interaction.case_id).where(
+                Interaction.source_id == "T2")).one() == case.id
+        engine.dispose()

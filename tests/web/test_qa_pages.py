@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bankvoc.cases.models import Case
 from bankvoc.contact import interactions
 from bankvoc.contact.models import Interaction, QaResult, QaReviewEvent
 from bankvoc.customers.models import PiiAccess
@@ -136,6 +137,18 @@ class TestCall:
         access = world.session.scalars(select(PiiAccess)).one()
         assert (access.subject, access.via, access.route) == (
             "transcript", "page", "GET /qa/reviews/{result_id}")
+
+    def test_the_case_a_complaint_in_the_call_became_is_linked(
+            self, client: TestClient, world: World, calls: dict[str, int]) -> None:
+        upset = [*CLEAN[:6], (C, 60.0, 63.0, "我要投诉你们！"), *CLEAN[7:]]
+        result_id = _store(world, "CALL-3", upset)
+        world.session.commit()
+        case_id = world.session.scalars(select(Interaction.case_id).where(
+            Interaction.source_id == "CALL-3")).one()
+        reference = world.session.get_one(Case, case_id).reference
+        log_in(client, world.session, "pbc_inspector")
+        html = client.get(f"/qa/reviews/{result_id}").text
+        assert f'href="/cases/{reference}" id="qa-case"' in html
 
     def test_an_unknown_call_is_404(self, client: TestClient, inspector: str) -> None:
         assert client.get("/qa/reviews/999999").status_code == 404

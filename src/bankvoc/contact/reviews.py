@@ -34,6 +34,7 @@ import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bankvoc.cases.models import Case
 from bankvoc.contact import inspection
 from bankvoc.contact.models import (
     Interaction,
@@ -51,7 +52,8 @@ from bankvoc.customers import disclosure
 from bankvoc.customers import service as customers_service
 from bankvoc.customers.disclosure import DIRECT, Via
 from bankvoc.nlp import pii
-from bankvoc.orgs.service import Actor, in_scope
+from bankvoc.orgs.models import Org
+from bankvoc.orgs.service import Actor, in_scope, org_visible
 
 TEXT_FIELD = "transcript"  # the encryption context of the turns' texts
 REASON_MAX = 1000
@@ -252,6 +254,17 @@ def result_of(session: Session, *, interaction_id: int) -> QaResult | None:
     """The inspection of an interaction, if it had a transcript (no scope check: the caller
     holds the interaction)."""
     return session.scalar(select(QaResult).where(QaResult.interaction_id == interaction_id))
+
+
+def case_reference(session: Session, *, actor: Actor, interaction: Interaction) -> str | None:
+    """The reference of the case linked to the call, when the actor may see it."""
+    if interaction.case_id is None:
+        return None
+    case = session.get(Case, interaction.case_id)
+    if case is None or not actor.can("case.read"):
+        return None
+    org = session.get(Org, case.org_id)
+    return case.reference if org is not None and org_visible(actor, org) else None
 
 
 def hits_of(session: Session, *, result: QaResult) -> list[QaHit]:

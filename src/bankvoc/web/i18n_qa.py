@@ -28,6 +28,7 @@ QA_UI: dict[str, tuple[str, str]] = {
     "qa.field_org": ("机构", "Org"),
     "qa.field_product": ("产品", "Product"),
     "qa.field_rules": ("规则版本", "Rule set"),
+    "qa.field_case": ("关联工单", "Linked case"),
     "qa.field_decision": ("复核结论", "Decision"),
     "qa.field_dismiss": ("剔除的违规项", "Hits dismissed"),
     "qa.field_reason": ("复核理由", "Reason"),

@@ -182,6 +182,7 @@ class ReviewPage:
     status_label: str
     rules_version: int
     reasons: list[str]
+    case_reference: str | None
     turns: list[TurnLine]
     call_hits: list[HitLine]  # hits about the call as a whole (no turn)
     hits: list[HitLine]
@@ -278,7 +279,9 @@ def review_page(session: Session, *, actor: Actor, result_id: int, lab: Labeller
         machine_score=result.machine_score, human_score=result.human_score,
         status=result.status, status_label=lab(f"qa.status.{result.status}"),
         rules_version=result.rules_version,
-        reasons=[reason_text(x, rules, lab) for x in result.reasons], turns=lines,
+        reasons=[reason_text(x, rules, lab) for x in result.reasons],
+        case_reference=reviews.case_reference(session, actor=actor, interaction=interaction),
+        turns=lines,
         call_hits=[_hit_line(h, rules, lab) for h in hits if h.turn is None],
         hits=[_hit_line(h, rules, lab) for h in hits],
         events=[_event_line(e, rules, lab)
