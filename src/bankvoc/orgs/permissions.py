@@ -56,6 +56,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "inspection.read": ALL_ROLES - {Role.agent},
     "inspection.record": frozenset({Role.admin, Role.cpo, Role.qa_inspector,
                                     Role.branch_manager}),
+    # Operational service data (queue tickets, channel figures, process durations, digital
+    # usage): everyone reads their subtree's figures as KPIs (kpi.read); the people who set the
+    # KPIs' denominators and targets import the systems' exports.
+    "servicedata.import": frozenset({Role.admin, Role.cpo, Role.analyst}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),
