@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
@@ -52,7 +52,7 @@ def import_command(
     with closing(rejects), unit_of_work(get_engine()) as session:
         actor = org_service.actor_for(org_service.get_user(session, username=user))
         counts = service.import_rows(
-            session, actor=actor, kind=cast("service.Kind", kind), on_reject=rejects.write,
+            session, actor=actor, kind=kind, on_reject=rejects.write,
             rows=((row.number, row.values, row.error) for row in rows))
     summary = {"kind": kind, **counts.as_dict(),
                "rejects_file": str(rejects.path) if rejects.used else None}

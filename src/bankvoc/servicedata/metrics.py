@@ -284,7 +284,8 @@ def _usage_points(session: Session, root: Org, first: date,
 def _org_codes(session: Session, org: Org) -> list[str]:
     """The codes of the org's ancestors and its own, from the top down."""
     ids = [int(part) for part in org.path.strip("/").split("/") if part]
-    codes = dict(session.execute(select(Org.id, Org.code).where(Org.id.in_(ids))).tuples())
+    codes = {org_id: code for org_id, code in
+             session.execute(select(Org.id, Org.code).where(Org.id.in_(ids)))}
     return [codes[i] for i in ids if i in codes]
 
 
