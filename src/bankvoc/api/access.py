@@ -145,6 +145,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/branches/inspections/{inspection_id}/findings/{finding_id}/close"):
         "inspection.record",
     ("GET", "/branches/photos/{photo_id}"): "inspection.read",
+    # Operational figures, read like the dashboard's KPIs (no personal data; scoped by org)
+    ("GET", "/service-data"): "kpi.read",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---

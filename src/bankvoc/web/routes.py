@@ -26,6 +26,7 @@ from bankvoc.web import (
     new_case_routes,
     pages,
     portal_pages,
+    service_data_routes,
     voc_routes,
     workflow_pages,
 )
@@ -197,5 +198,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router, dependencies=gate)
     app.include_router(voc_routes.router, dependencies=gate)
     app.include_router(branch_routes.router, dependencies=gate)
+    app.include_router(service_data_routes.router, dependencies=gate)
     app.include_router(config_pages.router, dependencies=gate)
     app.include_router(admin_routes.router, dependencies=gate)
