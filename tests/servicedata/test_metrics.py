@@ -231,3 +231,21 @@ class TestScopeAndParameters:
 
     def test_the_latest_month_with_data(self, queue: World) -> None:
         assert metrics.latest_month(queue.session, actor=queue.actor("hq_admin")) == OCT
+
+
+class TestByOrg:
+    def test_the_orgs_under_one_side_by_side(self, queue: World) -> None:
+        rows = metrics.by_org(queue.session, actor=queue.actor("hq_admin"), month=OCT)
+        assert [r.org.code for r in rows] == ["BJ", "SH"]  # PBC has no figure: left out
+        bj, sh = (r.series["queue_wait_avg"] for r in rows)
+        assert bj.latest.value == pytest.approx(10.0)  # BJ01's cash tickets
+        assert sh.latest.value == pytest.approx(2.0)  # (1 + 3) / 2
+        assert (bj.met(), sh.met()) == (True, True)
+        assert rows[0].series["queue_wait_over_share"].latest.value == pytest.approx(20.0)
+
+    def test_only_under_an_org_in_scope(self, queue: World) -> None:
+        rows = metrics.by_org(queue.session, actor=queue.actor("bj_handler"), month=OCT)
+        assert [r.org.code for r in rows] == ["BJ01"]
+        with pytest.raises(NotFound):
+            metrics.by_org(queue.session, actor=queue.actor("bj_handler"), month=OCT,
+                           org="SH")

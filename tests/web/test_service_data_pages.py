@@ -88,6 +88,25 @@ class TestFigures:
         assert "/static/vendor/echarts.min.js" in html
 
 
+class TestOrgsSideBySide:
+    def test_head_office_sees_its_branches_with_links(self, client: TestClient,
+                                                      figures: World) -> None:
+        log_in(client, figures.session, "hq_admin")
+        html = client.get("/service-data", params={"from": "2026-09", "to": "2026-10"}).text
+        assert "下级机构对比（2026-10）" in html
+        bj = html.split('<tr data-org="BJ">')[1].split("</tr>")[0]
+        assert 'href="/service-data?org=BJ&amp;from=2026-09&amp;to=2026-10&amp;lang=zh"' in bj
+        assert "20.0 分钟" in bj  # BJ's one October ticket
+        assert 'data-met="no"' in bj
+        sh = html.split('<tr data-org="SH">')[1].split("</tr>")[0]
+        assert "2.0 分钟" in sh
+        assert '<tr data-org="PBC">' not in html  # no figure there
+
+    def test_an_outlet_has_none_below(self, client: TestClient, figures: World) -> None:
+        log_in(client, figures.session, "bj1_manager")
+        assert 'id="sd-orgs"' not in client.get("/service-data").text
+
+
 class TestScope:
     def test_a_branch_manager_sees_their_outlet_only(self, client: TestClient,
                                                      figures: World) -> None:

@@ -386,3 +386,36 @@ def latest_month(session: Session, *, actor: Actor, org: str | None = None) -> d
                        .where(DigitalUsage.org_id.in_(subtree)))]
     days = [d for d in found if d is not None]
     return month_start(max(days)) if days else None
+
+
+# The figures compared across the orgs under one (the outlets of a sub-branch, the branches of
+# the bank): for every business type, channel or process together where that makes sense.
+COMPARED = ("queue_wait_avg", "queue_wait_over_share", "queue_handle_avg",
+            "self_service_share", "assistant_resolution_rate")
+
+
+@dataclass
+class OrgRow:
+    org: Org
+    series: dict[str, Series]  # by metric: the group of all (""), the month asked and before
+
+
+def by_org(session: Session, *, actor: Actor, month: date, org: str | None = None,
+           metrics: Sequence[str] = COMPARED,
+           targets: TargetsFile | None = None) -> list[OrgRow]:
+    """The orgs directly under the org (the actor's own by default), each with its subtree's
+    figures of `month` (metrics whose figure is for all groups together), by org code; orgs
+    with none of them are left out."""
+    actor.require("kpi.read")
+    root = resolve_org(session, actor=actor, code=org)
+    children = session.scalars(select(Org).where(Org.parent_id == root.id,
+                                                 Org.active.is_(True)).order_by(Org.code))
+    targets = targets or load_targets()
+    rows = []
+    for child in children:
+        found = report(session, actor=actor, org=child.code, start=month, end=month,
+                       metrics=metrics, targets=targets)
+        series = {s.metric.code: s for s in found.series if s.group == ALL}
+        if series:
+            rows.append(OrgRow(org=child, series=series))
+    return rows

@@ -23,9 +23,12 @@ from bankvoc.servicedata.imports import (
     store,
 )
 from bankvoc.servicedata.metrics import (
+    COMPARED,
+    OrgRow,
     Report,
     Series,
     add_months,
+    by_org,
     latest_month,
     months_between,
     parse_month,
@@ -33,9 +36,9 @@ from bankvoc.servicedata.metrics import (
 )
 from bankvoc.servicedata.targets import METRICS, Metric, load_targets
 
-__all__ = ["KINDS", "METRICS", "ImportCounts", "Kind", "Metric", "Report", "Series",
-           "add_months", "import_rows", "latest_month", "load_targets", "months_between",
-           "parse_month", "report", "store", "store_many"]
+__all__ = ["COMPARED", "KINDS", "METRICS", "ImportCounts", "Kind", "Metric", "OrgRow", "Report",
+           "Series", "add_months", "by_org", "import_rows", "latest_month", "load_targets",
+           "months_between", "parse_month", "report", "store", "store_many"]
 
 
 def store_many(session: Session, *, actor: Actor, kind: Kind,

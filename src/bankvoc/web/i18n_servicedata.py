@@ -38,6 +38,11 @@ SERVICEDATA_UI: dict[str, tuple[str, str]] = {
                         "排队超时按等候超过 {minutes} 分钟计。",
                         "Targets are set under Configuration → Service-data targets (versioned); "
                         "a ticket waits too long past {minutes} minutes."),
+    "sd.by_org": ("下级机构对比（{month}）", "The orgs below, side by side ({month})"),
+    "sd.by_org_caption": ("各下级机构（含其下级）当月的主要指标与达标情况",
+                          "Each org below (with its own sub-orgs): the main figures of the month "
+                          "and whether they meet their targets"),
+    "sd.col_org": ("机构", "Org"),
     "sd.table_values": ("逐月数据", "Month by month"),
     "sd.section.queue": ("网点排队", "Outlet queues"),
     "sd.section.channel": ("电子渠道", "Digital channels"),

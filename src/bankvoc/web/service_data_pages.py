@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -125,12 +126,28 @@ class Section:
     chart: Chart | None = None
 
 
+@dataclass(frozen=True)
+class Cell:
+    value: str
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class OrgLine:
+    code: str
+    name: str
+    url: str
+    cells: list[Cell]
+
+
 @dataclass
 class ServiceDataView:
     values: dict[str, str]
     scope: str = ""
     latest: str = ""
     sections: list[Section] = field(default_factory=list)
+    compared: list[str] = field(default_factory=list)  # the metrics' names, in column order
+    orgs: list[OrgLine] = field(default_factory=list)
     problem: Problem | None = None
     wait_over_minutes: float = 15
     charts_json: str = "[]"
@@ -153,13 +170,14 @@ def _months(session: Session, actor: Actor, values: dict[str, str]) -> tuple[dat
 
 
 def service_data(session: Session, *, actor: Actor, params: Mapping[str, str],
-                 lab: Labeller) -> ServiceDataView:
+                 lab: Labeller, root: str = "") -> ServiceDataView:
     values = {name: str(params.get(name, "")).strip()[:40] for name in _FIELDS}
     view = ServiceDataView(values=values)
     try:
         start, end = _months(session, actor, values)
         found = service.report(session, actor=actor, org=values["org"] or None,
                                start=start, end=end)
+        orgs = service.by_org(session, actor=actor, org=values["org"] or None, month=end)
     except BankvocError as exc:
         name = exc.field if exc.field in _FIELDS else "from"
         view.problem = Problem(field=f"f-{name}", label=lab(_FIELDS[name]),
@@ -170,7 +188,26 @@ def service_data(session: Session, *, actor: Actor, params: Mapping[str, str],
     if not values["to"]:
         values["to"] = end.strftime("%Y-%m")
     _fill(view, found, lab)
+    _compare(view, orgs, lab, root)
     return view
+
+
+def _compare(view: ServiceDataView, rows: list[service.OrgRow], lab: Labeller,
+             root: str) -> None:
+    """The orgs under the one shown, side by side in its last month; each links to its own."""
+    view.compared = [service.METRICS[code].label(lab.lang) for code in service.COMPARED]
+    for row in rows:
+        name = row.org.name_en if lab.lang == "en" and row.org.name_en else row.org.name
+        query = urlencode({"org": row.org.code, "from": view.get("from"), "to": view.get("to"),
+                           "lang": lab.lang})
+        cells = []
+        for code in service.COMPARED:
+            series = row.series.get(code)
+            cells.append(Cell(value=figure(service.METRICS[code],
+                                           series.latest.value if series else None, lab),
+                              met=series.met() if series else None))
+        view.orgs.append(OrgLine(code=row.org.code, name=name,
+                                 url=f"{root}/service-data?{query}", cells=cells))
 
 
 def _fill(view: ServiceDataView, found: Report, lab: Labeller) -> None:
@@ -196,6 +233,7 @@ def _fill(view: ServiceDataView, found: Report, lab: Labeller) -> None:
         if section.chart is not None:
             charts.append({"id": section.chart.id, "title": section.chart.title,
                            "months": months, "series": section.chart.series,
+                           "scale": family == "channel",
                            "target": section.chart.target,
                            "target_name": lab("sd.target_line")})
         view.sections.append(section)

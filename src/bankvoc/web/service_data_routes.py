@@ -18,6 +18,7 @@ def service_data(request: Request, session: DbSession, who: CurrentViewer,
     against its target, its month-on-month change, and trend charts; a bad parameter is
     named (422)."""
     view = service_data_pages.service_data(session, actor=who.actor,
-                                           params=request.query_params, lab=lab)
+                                           params=request.query_params, lab=lab,
+                                           root=str(request.scope.get("root_path", "")))
     return render(request, "service_data.html", {"view": view, "nav": "service_data"},
                   lab=lab, who=who, status=view.status_code)

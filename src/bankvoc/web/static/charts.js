@@ -132,9 +132,9 @@
       aria: { enabled: true },
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", top: 0 },
-      grid: { left: 56, right: 24, top: 40, bottom: 28 },
+      grid: { left: 56, right: 72, top: 40, bottom: 28 },
       xAxis: { type: "category", data: data.months },
-      yAxis: { type: "value", scale: true },
+      yAxis: { type: "value", scale: Boolean(data.scale) },
       series: series
     };
   }
