@@ -63,6 +63,7 @@ SERVICEDATA_UI: dict[str, tuple[str, str]] = {
     "sd.unit.percent": ("%", "%"),
     "sd.unit.count": ("人", "users"),
     "sd.group.all": ("全部业务", "All business"),
+    "sd.group.total": ("合计", "Total"),
     "sd.group.cash": ("现金业务", "Cash"),
     "sd.group.personal": ("个人业务", "Personal"),
     "sd.group.corporate": ("对公业务", "Corporate"),

@@ -226,7 +226,9 @@ def _fill(view: ServiceDataView, found: Report, lab: Labeller) -> None:
             change, tone = change_text(series, lab)
             section.lines.append(Line(
                 metric=series.metric.code, label=series.metric.label(lab.lang),
-                group=series.group, group_label=group_label(series.group, lab),
+                group=series.group,
+                group_label=lab("sd.group.total") if family == "digital"
+                else group_label(series.group, lab),
                 value=figure(series.metric, series.latest.value, lab), raw=series.latest.value,
                 target=target_text(series, lab), met=series.met(), change=change, tone=tone))
         section.chart = _chart(family, found, months, lab)
