@@ -31,6 +31,7 @@ from bankvoc.orgs.cli import tokens_app, users_app
 from bankvoc.problems.cli import problems_app
 from bankvoc.reports.cli import report_app
 from bankvoc.reports.regulatory_cli import regulatory_app
+from bankvoc.servicedata.cli import servicedata_app
 from bankvoc.sla.cli import sla_app
 from bankvoc.surveys.cli import callbacks_app, surveys_app
 
@@ -42,6 +43,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(cases_app, name="cases")
 app.add_typer(demo_app, name="demo")
+app.add_typer(servicedata_app, name="servicedata")
 app.add_typer(model_app, name="model")
 app.add_typer(faq_app, name="faq")
 app.add_typer(taxonomy_app, name="taxonomy")

@@ -23,6 +23,7 @@ def metadata() -> MetaData:
     import bankvoc.orgs.models
     import bankvoc.portal.models
     import bankvoc.problems.models
+    import bankvoc.servicedata.models
     import bankvoc.surveys.models
     import bankvoc.web.models  # noqa: F401
     from bankvoc.core.models import Base

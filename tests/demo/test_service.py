@@ -17,6 +17,7 @@ from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.enums import OrgKind, Role
 from bankvoc.orgs.models import ApiToken, Org
+from bankvoc.servicedata import service as servicedata
 
 TODAY = date(2025, 6, 30)
 CASES = 300
@@ -172,18 +173,37 @@ class TestLoadDemo:
         assert findings.get("open", 0) > 0  # the latest visits' findings
         assert findings.get("done", 0) > 0  # older ones put right
         assert any(s is not None and s < 100 for s in scores)
+        # And the service-data screen: half a year per outlet and of each digital channel.
+        figures = report.as_dict()["service_data"]
+        assert figures["queue"] == 6 * 40 * outlets
+        assert figures["usage"] == 6 * outlets
+        assert figures["process"] > 6 * 18 * outlets * 0.9  # the last ones may still be open
+        assert figures["channel"] >= 4 * 150
+        assert 0 < report.service_data_seconds < report.seconds
+        with unit_of_work(engine) as session:
+            actor = org_service.actor_for(org_service.get_user(session, username="admin"))
+            waits = {
+                code: servicedata.report(session, actor=actor, org=code, start=TODAY,
+                                         end=TODAY, metrics=["queue_wait_avg"]).series[0]
+                for code in ("BJ0101", "HQ")}
+        crowded, bank = waits["BJ0101"].latest.value, waits["HQ"].latest.value
+        assert crowded is not None
+        assert bank is not None
+        assert crowded > bank  # some outlets are worse than others
 
     @pytest.mark.usefixtures("demo_mode")
     def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
         first = load_demo(engine, cases=CASES, today=TODAY)
         again = load_demo(engine, cases=CASES, today=TODAY)
-        assert again.as_dict() | {"seconds": 0} == {
+        assert again.as_dict() | {"seconds": 0, "service_data_seconds": 0} == {
             "cases": CASES, "accepted": 0, "merged": 0, "updated": 0, "unchanged": CASES,
             "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users,
             "workflow": {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0},
             "voc": {"org_stats": 0, "targets": 0, "problems": 0, "linked_cases": 0,
                     "rollup_rows": 0, "alerts": 0},
-            "inspections": 0}
+            "inspections": 0, "service_data": {"queue": 0, "channel": 0, "process": 0,
+                                               "usage": 0},
+            "service_data_seconds": 0}
         assert (again.orgs_created, again.users_created) == (0, 0)
 
     @pytest.mark.usefixtures("demo_mode")

@@ -148,6 +148,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/qa/reviews"): "qa.read",
     ("GET", "/qa/reviews/{result_id}"): "qa.read",
     ("POST", "/qa/reviews/{result_id}"): "qa.review",
+    # Operational figures, read like the dashboard's KPIs (no personal data; scoped by org)
+    ("GET", "/service-data"): "kpi.read",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---

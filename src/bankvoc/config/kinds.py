@@ -23,6 +23,7 @@ from bankvoc.core.yamlfile import FileRefused, Problem, YamlFileError, read_text
 from bankvoc.nlp import grading, taxonomy
 from bankvoc.notify import templates
 from bankvoc.orgs.enums import Role
+from bankvoc.servicedata import targets as service_targets
 from bankvoc.sla import calendar, policy
 from bankvoc.sla.enums import Origin
 
@@ -151,6 +152,9 @@ KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("qa_rules", "质检规则", "Quality-inspection rules", "bankvoc.contact",
          qa_rules.DEFAULT_PATH, None,
          lambda text, source: qa_rules.parse_ruleset(text, source=source)),
+    Kind("service_targets", "运营服务指标目标", "Service-data targets", "bankvoc.servicedata",
+         service_targets.DEFAULT_PATH, None,
+         lambda text, source: service_targets.parse_targets(text, source=source)),
 )}
 
 

@@ -62,6 +62,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "qa.read": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.qa_inspector,
                           Role.analyst, Role.auditor}),
     "qa.review": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.qa_inspector}),
+    # Operational service data (queue tickets, channel figures, process durations, digital
+    # usage): everyone reads their subtree's figures as KPIs (kpi.read); the people who set the
+    # KPIs' denominators and targets import the systems' exports.
+    "servicedata.import": frozenset({Role.admin, Role.cpo, Role.analyst}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

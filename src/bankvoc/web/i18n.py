@@ -10,6 +10,7 @@ from bankvoc.web.i18n_config import CONFIG_UI
 from bankvoc.web.i18n_new_case import NEW_CASE_UI
 from bankvoc.web.i18n_portal import PORTAL_UI
 from bankvoc.web.i18n_qa import QA_UI
+from bankvoc.web.i18n_servicedata import SERVICEDATA_UI
 from bankvoc.web.i18n_voc import VOC_UI
 
 UI: dict[str, tuple[str, str]] = {
@@ -570,6 +571,7 @@ UI.update(PORTAL_UI)
 UI.update(NEW_CASE_UI)
 UI.update(BRANCHES_UI)
 UI.update(QA_UI)
+UI.update(SERVICEDATA_UI)
 
 register("ui", UI)
 

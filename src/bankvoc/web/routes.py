@@ -27,6 +27,7 @@ from bankvoc.web import (
     pages,
     portal_pages,
     qa_routes,
+    service_data_routes,
     voc_routes,
     workflow_pages,
 )
@@ -199,5 +200,6 @@ def install(app: FastAPI) -> None:
     app.include_router(voc_routes.router, dependencies=gate)
     app.include_router(branch_routes.router, dependencies=gate)
     app.include_router(qa_routes.router, dependencies=gate)
+    app.include_router(service_data_routes.router, dependencies=gate)
     app.include_router(config_pages.router, dependencies=gate)
     app.include_router(admin_routes.router, dependencies=gate)

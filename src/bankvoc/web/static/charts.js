@@ -112,6 +112,33 @@
     };
   }
 
+  /* One line per series over the months, and the target as a dashed line when one holds
+     for all of them (the service-data page). */
+  function linesOption(data) {
+    var series = data.series.map(function (item) {
+      return { type: "line", name: item.name, data: item.values, connectNulls: false,
+               symbolSize: 7 };
+    });
+    if (data.target !== null && data.target !== undefined && series.length) {
+      series[0].markLine = {
+        silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#a11d1d" },
+        label: { formatter: data.target_name + " " + data.target },
+        data: [{ yAxis: data.target }]
+      };
+    }
+    return {
+      color: PALETTE,
+      textStyle: { fontFamily: FONT },
+      aria: { enabled: true },
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", top: 0 },
+      grid: { left: 56, right: 72, top: 40, bottom: 28 },
+      xAxis: { type: "category", data: data.months },
+      yAxis: { type: "value", scale: Boolean(data.scale) },
+      series: series
+    };
+  }
+
   function fmt(value) {
     return value === null || value === undefined ? "—" : Number(value).toFixed(2);
   }
@@ -141,6 +168,10 @@
         charts.push(draw(element, shareOption(data.share)));
       } else if (kind === "trend" && data.trend) {
         charts.push(draw(element, trendOption(data.trend)));
+      } else if (kind === "lines") {
+        var wanted = element.getAttribute("data-id");
+        var chosen = data.filter(function (item) { return item.id === wanted; })[0];
+        if (chosen) { charts.push(draw(element, linesOption(chosen))); }
       } else if (kind === "effect") {
         var id = element.getAttribute("data-id");
         var found = data.filter(function (item) { return item.id === id; })[0];
