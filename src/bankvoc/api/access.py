@@ -145,6 +145,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/branches/inspections/{inspection_id}/findings/{finding_id}/close"):
         "inspection.record",
     ("GET", "/branches/photos/{photo_id}"): "inspection.read",
+    ("GET", "/contact"): "contact.read",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---
