@@ -26,6 +26,7 @@ from bankvoc.core.errors import Forbidden
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import to_local
 from bankvoc.demo import generator
+from bankvoc.demo.contact import ContactReport, seed_contact_centre
 from bankvoc.demo.quality import seed_inspections
 from bankvoc.demo.voc import VocReport, seed_voc
 from bankvoc.demo.workflow import work_cases
@@ -45,6 +46,14 @@ TOKEN_LABEL = "demo"
 DEFAULT_CASES = 20_000
 # At most this many demo cases are worked through the loop (each step is a real service call).
 WORKED_CASES = 5_000  # about 20 ms each through the real workflow
+# The phone-banking centre's calls of the half year: about 1.5 ms each through the contact
+# import (5-6 s for the default), a fifth of the cases unless asked, never fewer than MIN_CALLS.
+DEFAULT_CALLS = 4_000
+MIN_CALLS = 400
+
+
+def calls_for(cases: int) -> int:
+    return min(DEFAULT_CALLS, max(MIN_CALLS, cases // 5))
 
 
 class DemoModeRequired(Forbidden):
@@ -63,6 +72,7 @@ class DemoReport:
     workflow: dict[str, int] = field(default_factory=dict)
     voc: VocReport | None = None
     inspections: int = 0
+    contact: ContactReport | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +87,7 @@ class DemoReport:
                 "problems": self.voc.problems, "linked_cases": self.voc.links,
                 "rollup_rows": self.voc.rollup_rows, "alerts": self.voc.alerts},
             "inspections": self.inspections,
+            "contact": None if self.contact is None else self.contact.as_dict(),
         }
 
 
@@ -162,11 +173,13 @@ def load_demo(
     force: bool = False,
     batch_size: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    calls: int | None = None,
 ) -> DemoReport:
     """Load the demo org tree, users and `cases` records, each batch its own transaction.
 
     `today` ends the demo year; by default the one of an earlier load, else the current date,
-    so loading again on a later day changes nothing.
+    so loading again on a later day changes nothing. `calls`: the contact centre's calls of the
+    half year (`calls_for(cases)` unless given).
     """
     require_demo_mode(force=force)
     settings = get_settings()
@@ -205,5 +218,7 @@ def load_demo(
     report.workflow = work_cases(engine, limit=min(max(cases // 4, 1), WORKED_CASES))
     report.voc = seed_voc(engine, today=today)
     report.inspections = seed_inspections(engine, today=today, seed=seed)
+    report.contact = seed_contact_centre(
+        engine, today=today, seed=seed, calls=calls_for(cases) if calls is None else calls)
     report.seconds = time.perf_counter() - started
     return report
