@@ -172,6 +172,15 @@ class TestRanking:
         assert re.findall(r'<tr data-group="([^"]*)">', by_volume)[0] == "A1"
         assert 'aria-sort="descending"' in by_volume
 
+    def test_an_agent_who_is_a_user_is_shown_by_name(self, client: TestClient,
+                                                      calls: World) -> None:
+        add(calls, "N1", agent="pbc_agent", started_at="2026-10-10 10:00")
+        log_in(client, calls.session, "pbc_lead")
+        html = client.get("/contact", params={"from": "2026-10-10", "to": "2026-10-10",
+                                              "by": "agent"}).text
+        line = html.split('<tr data-group="pbc_agent">', 1)[1].split("</tr>", 1)[0]
+        assert '<th scope="row">坐席 <span class="muted small mono">pbc_agent</span></th>' in line
+
 
 class TestScope:
     def test_a_branch_user_sees_only_its_subtree(self, client: TestClient,

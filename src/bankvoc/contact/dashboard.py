@@ -15,12 +15,14 @@ from datetime import date, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.contact import kpis
 from bankvoc.contact.kpis import Facts, Grouping, KpiRow
 from bankvoc.core.errors import Invalid
 from bankvoc.core.timeutil import to_local
+from bankvoc.orgs.models import User
 from bankvoc.orgs.service import Actor
 
 MAX_DAYS = 366  # the longest period the dashboard reads at once
@@ -125,3 +127,13 @@ def overview(session: Session, *, actor: Actor, start: date, end: date, by: Grou
                                    service_level_s=service_level_s),
         days=[(day, compute(by_day.get(day, []), day.isoformat())) for day in days],
         targets=TARGETS)
+
+
+def agent_names(session: Session, *, usernames: list[str]) -> dict[str, str]:
+    """The display names of the agents among `usernames` (staff names, shown as the case pages
+    show an assignee's); a name the ACD wrote that is no user is left out."""
+    if not usernames:
+        return {}
+    rows = session.execute(select(User.username, User.display_name)
+                           .where(User.username.in_(usernames)))
+    return {username: name for username, name in rows if name}

@@ -129,6 +129,7 @@ class GroupLine:
     key: str
     label: str
     cells: list[Cell]
+    sub: str = ""  # an agent's user name beside their display name
 
 
 @dataclass(frozen=True)
@@ -239,11 +240,15 @@ def dashboard(session: Session, *, actor: Actor, params: Mapping[str, str], lab:
     if org is not None:
         name = (org.name_en or org.name) if lab.lang == "en" else org.name
         view.scope = f"{name} ({org.code})"
-    _fill(view, found, lab, path)
+    names = contact_dashboard.agent_names(
+        session, usernames=[r.group for r in found.groups if r.group]) if values["by"] == "agent" \
+        else {}
+    _fill(view, found, lab, path, names)
     return view
 
 
-def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str) -> None:
+def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str,
+          names: Mapping[str, str]) -> None:
     view.threshold_s = found.service_level_s
     view.period = lab("dash.period_span", start=found.start.isoformat(),
                       end=found.end.isoformat())
@@ -254,7 +259,7 @@ def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str) -> 
     view.columns = [Column(kpi=k, label=lab(f"cc.col.{k}"),
                            url=_url(path, {**view.values, "sort": k}),
                            sorted=view.get("sort") == k) for k in COLUMNS]
-    view.lines = _ranked(found, view.get("sort"), view.get("by"), lab)
+    view.lines = _ranked(found, view.get("sort"), view.get("by"), lab, names)
     view.days = [DayLine(
         day=day.isoformat(), interactions=row.interactions,
         service_level=value_text("service_level", row.service_level, lab),
@@ -290,7 +295,8 @@ def _tile(kpi: str, found: Overview, lab: Labeller) -> Tile:
         previous=lab("cc.was", value=value_text(kpi, before, lab)), detail=detail)
 
 
-def _ranked(found: Overview, sort: str, by: str, lab: Labeller) -> list[GroupLine]:
+def _ranked(found: Overview, sort: str, by: str, lab: Labeller,
+            names: Mapping[str, str]) -> list[GroupLine]:
     """The groups, best first by the sort column (those without a value, and the calls of no
     team or agent, last and unranked)."""
     higher = _better(sort) == "higher"
@@ -312,6 +318,8 @@ def _ranked(found: Overview, sort: str, by: str, lab: Labeller) -> list[GroupLin
             target = found.targets.get(kpi)
             cells.append(Cell(kpi=kpi, text=value_text(kpi, raw, lab), raw=raw,
                               met=target.met(raw) if target is not None else None))
-        lines.append(GroupLine(rank=rank if ranked else None, key=row.group or "",
-                               label=row.group or lab(f"cc.no_{by}"), cells=cells))
+        group = row.group or ""
+        lines.append(GroupLine(rank=rank if ranked else None, key=group,
+                               label=names.get(group) or group or lab(f"cc.no_{by}"),
+                               cells=cells, sub=group if group in names else ""))
     return lines

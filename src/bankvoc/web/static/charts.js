@@ -81,7 +81,8 @@
         { type: "line", name: data.service_level.name, yAxisIndex: 1,
           data: data.service_level.values, connectNulls: false, symbolSize: 5,
           markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#a11d1d" },
-                      label: { formatter: data.target.name + " " + data.target.value + "%" },
+                      label: { position: "insideEndTop",
+                               formatter: data.target.name + " " + data.target.value + "%" },
                       data: [{ yAxis: data.target.value }] } }
       ]
     };
