@@ -126,7 +126,7 @@ class TestEnsureUsers:
 
 class TestCallsFor:
     def test_a_fifth_of_the_cases_within_bounds(self) -> None:
-        assert service.calls_for(service.DEFAULT_CASES) == service.DEFAULT_CALLS == 4_000
+        assert service.calls_for(service.DEFAULT_CASES) == service.DEFAULT_CALLS == 3_000
         assert service.calls_for(10_000) == 2_000
         assert service.calls_for(150) == service.MIN_CALLS
         assert service.calls_for(1_000_000) == service.DEFAULT_CALLS

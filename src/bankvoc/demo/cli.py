@@ -56,7 +56,8 @@ def _print_report(report: DemoReport) -> None:
                f"{report.users_created} users created")
     if report.contact is not None and report.contact.interactions:
         typer.echo(f"contact centre: {report.contact.interactions} calls of the half year "
-                   f"({report.contact.with_transcripts} with transcripts), "
+                   f"({report.contact.with_transcripts} with transcripts) in "
+                   f"{report.contact.seconds:.1f} s, "
                    f"{report.contact.staff_created} agents and team leads created")
     typer.echo("\nStart it with `bankvoc serve --demo`, then open http://127.0.0.1:8000/ "
                "(API under /api/v1, OpenAPI at /openapi.json).")
