@@ -193,6 +193,8 @@ class TestScope:
         assert tile(html, "abandonment_rate") == "0.5"
         assert re.findall(r'<tr data-group="([^"]*)">', html) == ["北京热线"]
         assert "一组" not in html
+        scope = html.split('id="cc-scope">', 1)[1].split("</p>", 1)[0]
+        assert scope.startswith("北京分行 (BJ) · 2026-10-01 至 2026-10-07")
 
     def test_head_office_cuts_an_org_s_subtree(self, client: TestClient, calls: World) -> None:
         log_in(client, calls.session, "hq_admin")

@@ -25,7 +25,6 @@ from bankvoc.contact.kpis import SERVICE_LEVEL_S, KpiRow
 from bankvoc.core.errors import BankvocError, Invalid
 from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.orgs import service as org_service
-from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
 from bankvoc.web.dashboard_pages import Change, json_for_script, org_choices
 from bankvoc.web.present import Choice, Labeller, Problem
@@ -223,7 +222,7 @@ def dashboard(session: Session, *, actor: Actor, params: Mapping[str, str], lab:
         if values["sort"] not in COLUMNS:
             raise Invalid(f"{values['sort']!r} is not a column; use one of "
                           f"{', '.join(COLUMNS)}", field="sort")
-        org = session.get(Org, actor.org_id)
+        org = org_service.get_org_by_id(session, org_id=actor.org_id)
         if values["org"]:
             org = org_service.get_org_by_code(session, code=values["org"])
             if not org_service.org_visible(actor, org):
@@ -237,9 +236,8 @@ def dashboard(session: Session, *, actor: Actor, params: Mapping[str, str], lab:
         view.problem = Problem(field=exc.field, label=_label_of(exc.field, lab),
                                message=lab("cc.invalid"), detail=exc.message)
         return view
-    if org is not None:
-        name = (org.name_en or org.name) if lab.lang == "en" else org.name
-        view.scope = f"{name} ({org.code})"
+    name = (org.name_en or org.name) if lab.lang == "en" else org.name
+    view.scope = f"{name} ({org.code})"
     names = contact_dashboard.agent_names(
         session, usernames=[r.group for r in found.groups if r.group]) if values["by"] == "agent" \
         else {}
