@@ -137,6 +137,7 @@ class TestFigures:
         assert "上一期 2026-09-24 至 2026-09-30" in html
         card = html.split('data-kpi="interactions">', 1)[1].split("</li>", 1)[0]
         assert "+5" in card  # 6 calls against P1 alone
+        assert 'data-tone="none"' in card  # more calls are neither good nor bad news
         card = html.split('data-kpi="asa_s">', 1)[1].split("</li>", 1)[0]
         # ASA 21.75 s against 50 s before: 28.2 s shorter, good news
         assert "−28.2 秒" in card

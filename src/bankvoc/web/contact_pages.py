@@ -39,7 +39,7 @@ RATES = frozenset({"service_level", "connect_rate", "abandonment_rate", "transfe
                    "satisfied_rate"})
 SECONDS = frozenset({"asa_s", "aht_s", "talk_s"})
 DEFAULT_SORT = "service_level"
-# Which way is better for the columns without a target (the rank puts the best first).
+# Which way ranks first for the columns without a target (the busiest, the best rated).
 _BETTER = {"interactions": "higher", "csat": "higher"}
 
 
@@ -89,7 +89,9 @@ def change_of(kpi: str, now: float | None, before: float | None, lab: Labeller) 
         return Change(text, "flat", "flat", lab("dash.flat"))
     up = delta > 0
     good = up == (_better(kpi) == "higher")
-    return Change(text, "up" if up else "down", "good" if good else "bad",
+    # More or fewer calls is neither good nor bad news in itself.
+    tone = "none" if kpi == "interactions" else "good" if good else "bad"
+    return Change(text, "up" if up else "down", tone,
                   lab("dash.up") if up else lab("dash.down"))
 
 
