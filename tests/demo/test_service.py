@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from bankvoc.branches.models import Inspection, InspectionFinding
 from bankvoc.cases.models import Case
+from bankvoc.contact import kpis
 from bankvoc.core.db import build_engine, unit_of_work
-from bankvoc.core.settings import reset_settings
-from bankvoc.demo import generator, service
+from bankvoc.core.settings import get_settings, reset_settings
+from bankvoc.demo import contact, generator, service
 from bankvoc.demo.service import DemoModeRequired, demo_token, load_demo
 from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
@@ -124,6 +125,14 @@ class TestEnsureUsers:
         assert auth.verify_password(user.password_hash, "My-own-password-1")
 
 
+class TestCallsFor:
+    def test_a_fifth_of_the_cases_within_bounds(self) -> None:
+        assert service.calls_for(service.DEFAULT_CASES) == service.DEFAULT_CALLS == 3_000
+        assert service.calls_for(10_000) == 2_000
+        assert service.calls_for(150) == service.MIN_CALLS
+        assert service.calls_for(1_000_000) == service.DEFAULT_CALLS
+
+
 class TestEarlierToday:
     def test_is_none_before_any_demo_load(self, session: Session) -> None:
         assert service.earlier_today(session) is None
@@ -190,6 +199,20 @@ class TestLoadDemo:
         assert crowded is not None
         assert bank is not None
         assert crowded > bank  # some outlets are worse than others
+        # And the contact centre: its staff and half a year of calls, through the import.
+        assert report.contact is not None
+        assert report.as_dict()["contact"] == {
+            "staff_created": report.contact.staff_created, "rejected": 0,
+            "interactions": service.calls_for(CASES),
+            "with_transcripts": report.contact.with_transcripts}
+        assert report.contact.staff_created > 20
+        assert report.contact.with_transcripts > 0
+        with unit_of_work(engine) as session:
+            lead = org_service.actor_for(org_service.get_user(session,
+                                                              username="demo_team_lead"))
+            teams = kpis.report(session, actor=lead, by="team", tz=get_settings().tz)
+        assert len(teams) == len(contact.TEAMS)
+        assert sum(t.interactions for t in teams) == service.calls_for(CASES)
 
     @pytest.mark.usefixtures("demo_mode")
     def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
@@ -203,7 +226,9 @@ class TestLoadDemo:
                     "rollup_rows": 0, "alerts": 0},
             "inspections": 0, "service_data": {"queue": 0, "channel": 0, "process": 0,
                                                "usage": 0},
-            "service_data_seconds": 0}
+            "service_data_seconds": 0,
+            "contact": {"staff_created": 0, "interactions": 0, "with_transcripts": 0,
+                        "rejected": 0}}
         assert (again.orgs_created, again.users_created) == (0, 0)
 
     @pytest.mark.usefixtures("demo_mode")

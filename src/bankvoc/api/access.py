@@ -150,6 +150,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/qa/reviews/{result_id}"): "qa.review",
     # Operational figures, read like the dashboard's KPIs (no personal data; scoped by org)
     ("GET", "/service-data"): "kpi.read",
+    ("GET", "/contact"): "contact.read",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---

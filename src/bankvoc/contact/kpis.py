@@ -247,23 +247,38 @@ def later_contacts(session: Session, *, facts: Sequence[Facts],
     return [_fact(tuple(row)) for row in rows]
 
 
-def report(session: Session, *, actor: Actor, by: Grouping | None = None,
-           start: date | None = None, end: date | None = None, org_code: str | None = None,
-           tz: ZoneInfo, service_level_s: int = SERVICE_LEVEL_S) -> list[KpiRow]:
-    """The KPIs of the actor's interactions of [start, end] (local days), one row per group
-    (`by`), or one row "all" for them all."""
+def facts_of(session: Session, *, actor: Actor, by: Grouping | None = None,
+             start: date | None = None, end: date | None = None, org_code: str | None = None,
+             tz: ZoneInfo) -> list[Facts]:
+    """The facts of the actor's interactions of [start, end] (local days), in time order, each
+    with its group (`by`); `org_code` cuts an org's subtree (one outside the actor's is
+    refused, naming the field `org`)."""
     actor.require("kpi.read")
-    if service_level_s < 0:
-        raise Invalid("the service-level threshold is a number of seconds ≥ 0",
-                      field="service_level_s")
     org = None
     if org_code is not None:
         org = org_service.get_org_by_code(session, code=org_code)
         if not org_service.org_visible(actor, org):
             raise Invalid(f"org {org_code!r} is outside your scope", field="org")
     since, until = period(start, end, tz)
-    facts = _facts(session.execute(scoped(actor, by=by, since=since, until=until, org=org)),
-                   grouped=by is not None)
+    return _facts(session.execute(scoped(actor, by=by, since=since, until=until, org=org)),
+                  grouped=by is not None)
+
+
+def check_threshold(service_level_s: int) -> None:
+    if service_level_s < 0:
+        raise Invalid("the service-level threshold is a number of seconds ≥ 0",
+                      field="service_level_s")
+
+
+def report(session: Session, *, actor: Actor, by: Grouping | None = None,
+           start: date | None = None, end: date | None = None, org_code: str | None = None,
+           tz: ZoneInfo, service_level_s: int = SERVICE_LEVEL_S) -> list[KpiRow]:
+    """The KPIs of the actor's interactions of [start, end] (local days), one row per group
+    (`by`), or one row "all" for them all."""
+    actor.require("kpi.read")
+    check_threshold(service_level_s)
+    facts = facts_of(session, actor=actor, by=by, start=start, end=end, org_code=org_code,
+                     tz=tz)
     repeats = repeated([f for f in facts if f.answered], later_contacts(session, facts=facts))
     if by is None:
         return [compute(facts, repeated_ids=repeats, service_level_s=service_level_s,

@@ -21,6 +21,9 @@ def load(
     cases: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many records")]
     = service.DEFAULT_CASES,
     seed: Annotated[int, typer.Option(help="Same seed, same data")] = generator.DEFAULT_SEED,
+    calls: Annotated[int | None, typer.Option(
+        min=0, max=1_000_000, help="Contact-centre calls of the half year (default: a fifth "
+                                   f"of the records, at most {service.DEFAULT_CALLS})")] = None,
     force: Annotated[bool, typer.Option("--force", help="Load even outside demo mode")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
 ) -> None:
@@ -35,7 +38,7 @@ def load(
             bar.update(task, completed=done, total=total)
 
         report = service.load_demo(get_engine(), cases=cases, seed=seed, force=force,
-                                   on_progress=progress)
+                                   on_progress=progress, calls=calls)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -51,6 +54,11 @@ def _print_report(report: DemoReport) -> None:
                f"{summary['unchanged']} unchanged, {summary['rejected']} rejected")
     typer.echo(f"year to {summary['today']}; {report.orgs_created} orgs and "
                f"{report.users_created} users created")
+    if report.contact is not None and report.contact.interactions:
+        typer.echo(f"contact centre: {report.contact.interactions} calls of the half year "
+                   f"({report.contact.with_transcripts} with transcripts) in "
+                   f"{report.contact.seconds:.1f} s, "
+                   f"{report.contact.staff_created} agents and team leads created")
     typer.echo("\nStart it with `bankvoc serve --demo`, then open http://127.0.0.1:8000/ "
                "(API under /api/v1, OpenAPI at /openapi.json).")
     typer.echo(f"Log in to the pages as any demo user (or `admin`) with the password "

@@ -66,6 +66,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # usage): everyone reads their subtree's figures as KPIs (kpi.read); the people who set the
     # KPIs' denominators and targets import the systems' exports.
     "servicedata.import": frozenset({Role.admin, Role.cpo, Role.analyst}),
+    # The contact-centre dashboard ranks named agents and teams: management information for
+    # the centre's team leads and quality inspectors, consumer protection, analysts, auditors and
+    # branch managers (a branch that runs its own hotline sees its subtree); agents and case
+    # handlers read the case KPIs (`kpi.read`) but not their colleagues' ranking.
+    "contact.read": frozenset({Role.admin, Role.cpo, Role.analyst, Role.auditor,
+                               Role.team_lead, Role.qa_inspector, Role.branch_manager}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

@@ -23,6 +23,7 @@ from bankvoc.web import (
     branch_routes,
     callback_pages,
     config_pages,
+    contact_routes,
     new_case_routes,
     pages,
     portal_pages,
@@ -201,5 +202,6 @@ def install(app: FastAPI) -> None:
     app.include_router(branch_routes.router, dependencies=gate)
     app.include_router(qa_routes.router, dependencies=gate)
     app.include_router(service_data_routes.router, dependencies=gate)
+    app.include_router(contact_routes.router, dependencies=gate)
     app.include_router(config_pages.router, dependencies=gate)
     app.include_router(admin_routes.router, dependencies=gate)

@@ -61,6 +61,33 @@
     };
   }
 
+  /* The contact centre's days: calls as bars, the service level as a line against its
+     target (a dashed line). */
+  function contactTrendOption(data) {
+    return {
+      color: ["#9aa7b8", "#0a58a8"],
+      textStyle: { fontFamily: FONT },
+      aria: { enabled: true },
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 48, right: 48, top: 36, bottom: 28 },
+      xAxis: { type: "category", data: data.days },
+      yAxis: [
+        { type: "value", name: data.count_axis, minInterval: 1 },
+        { type: "value", name: data.rate_axis, min: 0, max: 100, splitLine: { show: false } }
+      ],
+      series: [
+        { type: "bar", name: data.volume.name, data: data.volume.values, barMaxWidth: 18 },
+        { type: "line", name: data.service_level.name, yAxisIndex: 1,
+          data: data.service_level.values, connectNulls: false, symbolSize: 5,
+          markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#a11d1d" },
+                      label: { position: "insideEndTop",
+                               formatter: data.target.name + " " + data.target.value + "%" },
+                      data: [{ yAxis: data.target.value }] } }
+      ]
+    };
+  }
+
   function errorBar(params, api) {
     var x = api.value(0), low = api.value(1), high = api.value(2);
     var top = api.coord([x, high]), bottom = api.coord([x, low]);
@@ -172,6 +199,8 @@
         var wanted = element.getAttribute("data-id");
         var chosen = data.filter(function (item) { return item.id === wanted; })[0];
         if (chosen) { charts.push(draw(element, linesOption(chosen))); }
+      } else if (kind === "contact-trend" && data.contact_trend) {
+        charts.push(draw(element, contactTrendOption(data.contact_trend)));
       } else if (kind === "effect") {
         var id = element.getAttribute("data-id");
         var found = data.filter(function (item) { return item.id === id; })[0];
