@@ -47,6 +47,12 @@ class TestOverview:
             assert "配置文件（v0）" in row
         assert 'href="/admin/config/taxonomy"' in html
 
+    def test_lists_the_contact_centre_targets(self, client: TestClient) -> None:
+        row = client.get("/admin/config").text.split('data-kind="contact_targets"')[1]
+        assert "呼叫中心指标目标" in row.split("</tr>")[0]
+        assert "配置文件（v0）" in row.split("</tr>")[0]
+        assert "service_level_seconds: 20" in shipped(client, "contact_targets")
+
     def test_in_english(self, client: TestClient) -> None:
         html = client.get("/admin/config?lang=en").text
         assert "Routing rules and authority limits" in html

@@ -6,7 +6,9 @@ in Chinese and English."""
 
 from __future__ import annotations
 
+import html as markup
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bankvoc.contact import interactions, kpis
+from bankvoc.core import configstore
 from bankvoc.orgs import service as org_service
 from tests.conftest import World, log_in
 
@@ -257,3 +260,57 @@ class TestAccess:
         html = client.get("/contact", params={**PERIOD, "lang": lang}).text
         for word in words:
             assert word in html
+
+
+class TestTargetsInForce:
+    """The targets and the window are the contact_targets version in force: edited and
+    activated on the configuration screens, the dashboard holds the figures to them at once."""
+
+    @pytest.fixture(autouse=True)
+    def _fresh_view(self) -> Iterator[None]:
+        configstore.reset()
+        yield
+        configstore.reset()
+
+    def activate(self, client: TestClient, demo: str, old: str, new: str) -> None:
+        page = client.get("/admin/config/contact_targets/edit").text
+        found = re.search(r'<textarea id="f-content"[^>]*>(.*?)</textarea>', page, re.S)
+        assert found is not None
+        content = markup.unescape(found.group(1))
+        assert content.count(old) == 1, old
+        saved = client.post("/admin/config/contact_targets/versions", follow_redirects=False,
+                            data={"content": content.replace(old, new), "note": "新目标",
+                                  "based_on": "0", "csrf_token": demo})
+        assert saved.status_code == 303, saved.text
+        version = saved.headers["location"].split("/versions/", 1)[1].split("?", 1)[0]
+        activated = client.post(f"/admin/config/contact_targets/versions/{version}/activate",
+                                data={"note": "新目标", "csrf_token": demo},
+                                follow_redirects=False)
+        assert activated.status_code == 303, activated.text
+
+    def card(self, html: str, kpi: str) -> str:
+        return html.split(f'data-kpi="{kpi}">', 1)[1].split("</li>", 1)[0]
+
+    def test_a_target_changed_turns_met_into_missed(self, client: TestClient, calls: World,
+                                                    demo: str) -> None:
+        params = {**PERIOD, "org": "PBC"}
+        before = self.card(client.get("/contact", params=params).text, "aht_s")
+        assert 'data-met="yes"' in before  # 182.5 s ≤ 300 s
+        assert "目标 ≤ 300.0 秒" in before
+        self.activate(client, demo, "aht_s: {target: 300, better: lower}",
+                      "aht_s: {target: 150, better: lower}")
+        after = self.card(client.get("/contact", params=params).text, "aht_s")
+        assert 'data-met="no"' in after
+        assert "目标 ≤ 150.0 秒" in after
+
+    def test_the_service_level_is_counted_with_the_window_in_force(
+        self, client: TestClient, calls: World, demo: str
+    ) -> None:
+        params = {**PERIOD, "org": "PBC"}
+        html = client.get("/contact", params=params).text
+        assert tile(html, "service_level") == "0.5"  # C1 5 s, C4 12 s of 4 within 20 s
+        assert "20 秒内接通" in self.card(html, "service_level")
+        self.activate(client, demo, "service_level_seconds: 20", "service_level_seconds: 30")
+        html = client.get("/contact", params=params).text
+        assert tile(html, "service_level") == "0.75"  # and C2 (30 s); not C5 (40 s)
+        assert "30 秒内接通" in self.card(html, "service_level")
