@@ -299,9 +299,21 @@ class TestTargetsInForce:
         assert "目标 ≤ 300.0 秒" in before
         self.activate(client, demo, "aht_s: {target: 300, better: lower}",
                       "aht_s: {target: 150, better: lower}")
-        after = self.card(client.get("/contact", params=params).text, "aht_s")
+        html = client.get("/contact", params=params).text
+        after = self.card(html, "aht_s")
         assert 'data-met="no"' in after
         assert "目标 ≤ 150.0 秒" in after
+        source = html.split('id="cc-targets">', 1)[1].split("</p>", 1)[0]
+        assert source == ('<a href="/admin/config/contact_targets">目标与服务水平时限：'
+                          '呼叫中心指标目标（第 1 版）</a>')
+
+    def test_the_page_says_where_the_targets_come_from(self, client: TestClient,
+                                                       calls: World) -> None:
+        log_in(client, calls.session, "pbc_lead")  # may not read the configuration
+        html = client.get("/contact", params={**PERIOD, "lang": "en"}).text
+        source = html.split('id="cc-targets">', 1)[1].split("</p>", 1)[0]
+        assert source == ("Targets and service-level window: contact-centre targets, "
+                          "the file")
 
     def test_the_service_level_is_counted_with_the_window_in_force(
         self, client: TestClient, calls: World, demo: str
@@ -314,3 +326,21 @@ class TestTargetsInForce:
         html = client.get("/contact", params=params).text
         assert tile(html, "service_level") == "0.75"  # and C2 (30 s); not C5 (40 s)
         assert "30 秒内接通" in self.card(html, "service_level")
+
+    def test_a_queue_s_own_target_holds_its_row(self, client: TestClient, calls: World,
+                                                 demo: str) -> None:
+        params = {**PERIOD, "org": "PBC", "by": "queue"}
+
+        def missed(html: str, queue: str) -> bool:
+            line = html.split(f'<tr data-group="{queue}">', 1)[1].split("</tr>", 1)[0]
+            cell = line.split('data-kpi="service_level"', 1)[0].rsplit("<td", 1)[1]
+            return "cell-missed" in cell
+
+        html = client.get("/contact", params=params).text
+        # 信用卡: C1 5 s, C2 30 s, C4 12 s: 2 of 3 within 20 s, below the bank's 80%
+        assert (missed(html, "信用卡"), missed(html, "借记卡")) == (True, True)
+        self.activate(client, demo, "queues: {}",
+                      "queues:\n  信用卡:\n    service_level: {target: 60}")
+        html = client.get("/contact", params=params).text
+        assert (missed(html, "信用卡"), missed(html, "借记卡")) == (False, True)
+        assert "目标 ≥ 80.0%" in self.card(html, "service_level")  # the scope's own

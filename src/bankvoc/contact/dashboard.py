@@ -49,6 +49,7 @@ class Overview:
     targets: dict[str, Target]  # of the scope, from the contact-centre targets in force
     # a queue's own targets where it has some (the rows of a cut by queue)
     queue_targets: dict[str, dict[str, Target]] = field(default_factory=dict)
+    targets_version: int = 0  # the contact_targets version they come from (0: the file)
 
     def targets_of(self, group: str | None) -> dict[str, Target]:
         """The targets a row of the cut is held to: a queue's own, else the scope's."""
@@ -84,6 +85,7 @@ def overview(session: Session, *, actor: Actor, start: date, end: date, by: Grou
     if by not in CUTS:
         raise Invalid(f"cannot cut by {by!r}; use one of {', '.join(CUTS)}", field="by")
     config = contact_targets.load_targets()
+    version = contact_targets.version_in_force()
     codes = kpis.org_codes(session, org=kpis.scope_org(session, actor=actor, org_code=org_code))
     if service_level_s is None:
         service_level_s = config.window(codes)
@@ -112,7 +114,8 @@ def overview(session: Session, *, actor: Actor, start: date, end: date, by: Grou
                                    service_level_s=service_level_s),
         days=[(day, compute(by_day.get(day, []), day.isoformat())) for day in days],
         targets=config.targets(codes),
-        queue_targets={queue: config.targets(codes, queue) for queue in config.queues})
+        queue_targets={queue: config.targets(codes, queue) for queue in config.queues},
+        targets_version=version)
 
 
 def agent_names(session: Session, *, usernames: list[str]) -> dict[str, str]:

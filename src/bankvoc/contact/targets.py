@@ -183,6 +183,12 @@ def load_targets(path: Path | None = None) -> ContactTargets:
     return read_yaml(path, ContactTargets, error=ContactTargetsError)
 
 
+def version_in_force() -> int:
+    """The version of the targets in force in this process (0: the shipped file)."""
+    active = configstore.current().get(KIND)
+    return active.version if active is not None else 0
+
+
 def _parse_version(text: str, source: str) -> ContactTargets:
     return parse_targets(text, source=source)
 

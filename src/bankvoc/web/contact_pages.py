@@ -168,6 +168,8 @@ class ContactDashboard:
     period: str = ""
     previous: str = ""
     threshold_s: int = SERVICE_LEVEL_S
+    targets_from: str = ""  # which version of the contact-centre targets is in force
+    targets_url: str = ""  # its configuration page, for those who may read it
     tiles: list[Tile] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     lines: list[GroupLine] = field(default_factory=list)
@@ -250,6 +252,11 @@ def dashboard(session: Session, *, actor: Actor, params: Mapping[str, str], lab:
         session, usernames=[r.group for r in found.groups if r.group]) if values["by"] == "agent" \
         else {}
     _fill(view, found, lab, path, names)
+    version = (lab("cc.targets_version", n=found.targets_version) if found.targets_version
+               else lab("cc.targets_file"))
+    view.targets_from = lab("cc.targets_from", version=version)
+    if actor.can("config.read"):
+        view.targets_url = f"{root}/admin/config/contact_targets"
     return view
 
 
