@@ -171,6 +171,7 @@ class TestRanking:
                                                 "sort": "aht_s"}).text
         # handling: A2 100 s, A1 (110 + 220) / 2 = 165 s, B1 300 s: shortest first
         assert re.findall(r'<tr data-group="([^"]*)">', by_aht) == ["A2", "A1", "B1", ""]
+        assert 'aria-sort="ascending"' in by_aht
         by_volume = client.get("/contact", params={**PERIOD, "by": "agent",
                                                    "sort": "interactions"}).text
         assert re.findall(r'<tr data-group="([^"]*)">', by_volume)[0] == "A1"

@@ -154,6 +154,7 @@ class Column:
     label: str
     url: str
     sorted: bool
+    ascending: bool = False  # ranked smallest first (lower is better, by the target in force)
 
 
 @dataclass
@@ -271,7 +272,8 @@ def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str,
     view.tiles += [_tile(kpi, found, lab) for kpi in contact_dashboard.HEADLINE]
     view.columns = [Column(kpi=k, label=lab(f"cc.col.{k}"),
                            url=_url(path, {**view.values, "sort": k}),
-                           sorted=view.get("sort") == k) for k in COLUMNS]
+                           sorted=view.get("sort") == k,
+                           ascending=_better(k, found.targets) == "lower") for k in COLUMNS]
     view.lines = _ranked(found, view.get("sort"), view.get("by"), lab, names)
     view.days = [DayLine(
         day=day.isoformat(), interactions=row.interactions,
