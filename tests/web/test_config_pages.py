@@ -101,6 +101,21 @@ class TestEditAndSave:
         assert "plastic" in response.text.split('id="f-content"')[1]  # the edit is kept
         assert saved_versions(world) == 0
 
+    def test_a_bad_contact_targets_edit_comes_back_with_line_and_reason(
+        self, client: TestClient, demo: str, world: World
+    ) -> None:
+        text = shipped(client, "contact_targets").replace(
+            "service_level: {target: 80, better: higher}",
+            "service_level: {target: 180, better: higher}")
+        line = next(i for i, t in enumerate(text.splitlines(), 1) if "180" in t)
+        response = client.post("/admin/config/contact_targets/versions",
+                               data={"content": text, "note": "typo", "based_on": "0",
+                                     "csrf_token": demo})
+        assert response.status_code == 422
+        assert f"第 {line} 行" in response.text
+        assert "a percentage between 0 and 100" in response.text
+        assert saved_versions(world) == 0
+
     def test_a_save_without_a_note_is_refused(self, client: TestClient, demo: str,
                                               world: World) -> None:
         text = shipped(client, "workflow").replace("handler: 5000", "handler: 6000")
