@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
+from bankvoc.core import configstore
 from bankvoc.core.db import build_engine, unit_of_work
 from tests.conftest import build_world
 
@@ -150,6 +152,30 @@ class TestKpis:
         (row,) = run("contact", "kpis", "--from", "2026-10-02", "--to", "2026-10-02",
                      "--service-level-s", "30", "--json")["rows"]
         assert (row["group"], row["interactions"], row["service_level"]) == ("all", 1, 1.0)
+
+    def test_the_default_window_is_the_one_in_force(self, imported: str,
+                                                    tmp_path: Path) -> None:
+        # answered: C1 in 10 s, C3 in 30 s
+        shipped = run("contact", "kpis", "--json")
+        assert (shipped["service_level_s"], shipped["rows"][0]["service_level"]) == (20, 0.5)
+        text = (files("bankvoc.contact") / "targets.yaml").read_text("utf-8")
+        own = tmp_path / "targets.yaml"
+        own.write_text(text.replace("service_level_seconds: 20", "service_level_seconds: 30")
+                       .replace("orgs: {}\n", "orgs:\n  SH:\n    service_level_seconds: 25\n"),
+                       "utf-8")
+        try:
+            run("config", "import", "contact_targets", str(own), "--note", "30 s",
+                "--activate", "--json")
+            in_force = run("contact", "kpis", "--json")
+            assert (in_force["service_level_s"], in_force["rows"][0]["service_level"]) == (
+                30, 1.0)
+            # an org's own window for its subtree; an explicit option still wins
+            assert run("contact", "kpis", "--org", "SH", "--json")["service_level_s"] == 25
+            explicit = run("contact", "kpis", "--service-level-s", "20", "--json")
+            assert (explicit["service_level_s"], explicit["rows"][0]["service_level"]) == (
+                20, 0.5)
+        finally:
+            configstore.reset()
 
     def test_a_branch_user_sees_only_its_subtree(self, imported: str) -> None:
         rows = run("contact", "kpis", "--by", "org", "--user", "bj_handler", "--json")["rows"]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bankvoc.contact import dashboard, interactions, kpis
+from bankvoc.contact.targets import load_targets
 from bankvoc.core.errors import Invalid
 from bankvoc.orgs import service as org_service
 from tests.conftest import World
@@ -35,12 +36,14 @@ class TestPreviousPeriod:
 
 class TestTarget:
     def test_higher_is_better_met_at_the_threshold(self) -> None:
-        target = dashboard.TARGETS["service_level"]
+        target = load_targets().target("service_level", [])
+        assert target is not None
         assert (target.value, target.better) == (0.8, "higher")
         assert (target.met(0.8), target.met(0.7999), target.met(None)) == (True, False, None)
 
     def test_lower_is_better_met_at_the_threshold(self) -> None:
-        target = dashboard.TARGETS["abandonment_rate"]
+        target = load_targets().target("abandonment_rate", [])
+        assert target is not None
         assert (target.met(0.05), target.met(0.0501)) == (True, False)
 
 

@@ -47,6 +47,12 @@ class TestOverview:
             assert "配置文件（v0）" in row
         assert 'href="/admin/config/taxonomy"' in html
 
+    def test_lists_the_contact_centre_targets(self, client: TestClient) -> None:
+        row = client.get("/admin/config").text.split('data-kind="contact_targets"')[1]
+        assert "呼叫中心指标目标" in row.split("</tr>")[0]
+        assert "配置文件（v0）" in row.split("</tr>")[0]
+        assert "service_level_seconds: 20" in shipped(client, "contact_targets")
+
     def test_in_english(self, client: TestClient) -> None:
         html = client.get("/admin/config?lang=en").text
         assert "Routing rules and authority limits" in html
@@ -93,6 +99,21 @@ class TestEditAndSave:
         assert "&#39;plastic&#39; is not a JR/T 0169-2018 business type" in response.text
         assert 'aria-invalid="true"' in response.text
         assert "plastic" in response.text.split('id="f-content"')[1]  # the edit is kept
+        assert saved_versions(world) == 0
+
+    def test_a_bad_contact_targets_edit_comes_back_with_line_and_reason(
+        self, client: TestClient, demo: str, world: World
+    ) -> None:
+        text = shipped(client, "contact_targets").replace(
+            "service_level: {target: 80, better: higher}",
+            "service_level: {target: 180, better: higher}")
+        line = next(i for i, t in enumerate(text.splitlines(), 1) if "180" in t)
+        response = client.post("/admin/config/contact_targets/versions",
+                               data={"content": text, "note": "typo", "based_on": "0",
+                                     "csrf_token": demo})
+        assert response.status_code == 422
+        assert f"第 {line} 行" in response.text
+        assert "a percentage between 0 and 100" in response.text
         assert saved_versions(world) == 0
 
     def test_a_save_without_a_note_is_refused(self, client: TestClient, demo: str,

@@ -6,7 +6,9 @@ in Chinese and English."""
 
 from __future__ import annotations
 
+import html as markup
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bankvoc.contact import interactions, kpis
+from bankvoc.core import configstore
 from bankvoc.orgs import service as org_service
 from tests.conftest import World, log_in
 
@@ -168,6 +171,7 @@ class TestRanking:
                                                 "sort": "aht_s"}).text
         # handling: A2 100 s, A1 (110 + 220) / 2 = 165 s, B1 300 s: shortest first
         assert re.findall(r'<tr data-group="([^"]*)">', by_aht) == ["A2", "A1", "B1", ""]
+        assert 'aria-sort="ascending"' in by_aht
         by_volume = client.get("/contact", params={**PERIOD, "by": "agent",
                                                    "sort": "interactions"}).text
         assert re.findall(r'<tr data-group="([^"]*)">', by_volume)[0] == "A1"
@@ -257,3 +261,87 @@ class TestAccess:
         html = client.get("/contact", params={**PERIOD, "lang": lang}).text
         for word in words:
             assert word in html
+
+
+class TestTargetsInForce:
+    """The targets and the window are the contact_targets version in force: edited and
+    activated on the configuration screens, the dashboard holds the figures to them at once."""
+
+    @pytest.fixture(autouse=True)
+    def _fresh_view(self) -> Iterator[None]:
+        configstore.reset()
+        yield
+        configstore.reset()
+
+    def activate(self, client: TestClient, demo: str, old: str, new: str) -> None:
+        page = client.get("/admin/config/contact_targets/edit").text
+        found = re.search(r'<textarea id="f-content"[^>]*>(.*?)</textarea>', page, re.S)
+        assert found is not None
+        content = markup.unescape(found.group(1))
+        assert content.count(old) == 1, old
+        saved = client.post("/admin/config/contact_targets/versions", follow_redirects=False,
+                            data={"content": content.replace(old, new), "note": "新目标",
+                                  "based_on": "0", "csrf_token": demo})
+        assert saved.status_code == 303, saved.text
+        version = saved.headers["location"].split("/versions/", 1)[1].split("?", 1)[0]
+        activated = client.post(f"/admin/config/contact_targets/versions/{version}/activate",
+                                data={"note": "新目标", "csrf_token": demo},
+                                follow_redirects=False)
+        assert activated.status_code == 303, activated.text
+
+    def card(self, html: str, kpi: str) -> str:
+        return html.split(f'data-kpi="{kpi}">', 1)[1].split("</li>", 1)[0]
+
+    def test_a_target_changed_turns_met_into_missed(self, client: TestClient, calls: World,
+                                                    demo: str) -> None:
+        params = {**PERIOD, "org": "PBC"}
+        before = self.card(client.get("/contact", params=params).text, "aht_s")
+        assert 'data-met="yes"' in before  # 182.5 s ≤ 300 s
+        assert "目标 ≤ 300.0 秒" in before
+        self.activate(client, demo, "aht_s: {target: 300, better: lower}",
+                      "aht_s: {target: 150, better: lower}")
+        html = client.get("/contact", params=params).text
+        after = self.card(html, "aht_s")
+        assert 'data-met="no"' in after
+        assert "目标 ≤ 150.0 秒" in after
+        source = html.split('id="cc-targets">', 1)[1].split("</p>", 1)[0]
+        assert source == ('<a href="/admin/config/contact_targets">目标与服务水平时限：'
+                          '呼叫中心指标目标（第 1 版）</a>')
+
+    def test_the_page_says_where_the_targets_come_from(self, client: TestClient,
+                                                       calls: World) -> None:
+        log_in(client, calls.session, "pbc_lead")  # may not read the configuration
+        html = client.get("/contact", params={**PERIOD, "lang": "en"}).text
+        source = html.split('id="cc-targets">', 1)[1].split("</p>", 1)[0]
+        assert source == ("Targets and service-level window: contact-centre targets, "
+                          "the file")
+
+    def test_the_service_level_is_counted_with_the_window_in_force(
+        self, client: TestClient, calls: World, demo: str
+    ) -> None:
+        params = {**PERIOD, "org": "PBC"}
+        html = client.get("/contact", params=params).text
+        assert tile(html, "service_level") == "0.5"  # C1 5 s, C4 12 s of 4 within 20 s
+        assert "20 秒内接通" in self.card(html, "service_level")
+        self.activate(client, demo, "service_level_seconds: 20", "service_level_seconds: 30")
+        html = client.get("/contact", params=params).text
+        assert tile(html, "service_level") == "0.75"  # and C2 (30 s); not C5 (40 s)
+        assert "30 秒内接通" in self.card(html, "service_level")
+
+    def test_a_queue_s_own_target_holds_its_row(self, client: TestClient, calls: World,
+                                                 demo: str) -> None:
+        params = {**PERIOD, "org": "PBC", "by": "queue"}
+
+        def missed(html: str, queue: str) -> bool:
+            line = html.split(f'<tr data-group="{queue}">', 1)[1].split("</tr>", 1)[0]
+            cell = line.split('data-kpi="service_level"', 1)[0].rsplit("<td", 1)[1]
+            return "cell-missed" in cell
+
+        html = client.get("/contact", params=params).text
+        # 信用卡: C1 5 s, C2 30 s, C4 12 s: 2 of 3 within 20 s, below the bank's 80%
+        assert (missed(html, "信用卡"), missed(html, "借记卡")) == (True, True)
+        self.activate(client, demo, "queues: {}",
+                      "queues:\n  信用卡:\n    service_level: {target: 60}")
+        html = client.get("/contact", params=params).text
+        assert (missed(html, "信用卡"), missed(html, "借记卡")) == (False, True)
+        assert "目标 ≥ 80.0%" in self.card(html, "service_level")  # the scope's own

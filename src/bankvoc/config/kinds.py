@@ -18,6 +18,7 @@ from bankvoc.cases.enums import CaseKind, Channel, Severity
 from bankvoc.cases.workflow import config as workflow_config
 from bankvoc.config.errors import UnknownKind
 from bankvoc.contact import rules as qa_rules
+from bankvoc.contact import targets as contact_targets
 from bankvoc.core.settings import get_settings
 from bankvoc.core.yamlfile import FileRefused, Problem, YamlFileError, read_text, refuse
 from bankvoc.nlp import grading, taxonomy
@@ -155,6 +156,9 @@ KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("service_targets", "运营服务指标目标", "Service-data targets", "bankvoc.servicedata",
          service_targets.DEFAULT_PATH, None,
          lambda text, source: service_targets.parse_targets(text, source=source)),
+    Kind("contact_targets", "呼叫中心指标目标", "Contact-centre targets", "bankvoc.contact",
+         contact_targets.DEFAULT_PATH, None,
+         lambda text, source: contact_targets.parse_targets(text, source=source)),
 )}
 
 

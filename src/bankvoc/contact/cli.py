@@ -177,25 +177,31 @@ def kpis_command(
     end: Annotated[datetime | None, typer.Option(
         "--to", formats=["%Y-%m-%d"], help="Last day, included (YYYY-MM-DD)")] = None,
     org: Annotated[str | None, typer.Option(help="Only this org's subtree (its code)")] = None,
-    service_level_s: Annotated[int, typer.Option(
-        "--service-level-s", help="X of the service level: answered within X seconds")
-    ] = kpis.SERVICE_LEVEL_S,
+    service_level_s: Annotated[int | None, typer.Option(
+        "--service-level-s", help="X of the service level: answered within X seconds; default: "
+                                  "the window of the contact_targets in force (bankvoc config) "
+                                  "for the scope, else the shipped 20 s")] = None,
     user: Annotated[str, typer.Option(help="Act as this user (their org subtree)")] = "admin",
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
 ) -> None:
     """Connect rate, service level, abandonment, ASA, AHT, talk time, transfers, first-contact
-    resolution and satisfaction of the interactions of a period."""
+    resolution and satisfaction of the interactions of a period. The service level's window
+    is --service-level-s when given, else the one of the contact-centre targets in force
+    (kind contact_targets) for the scope (--org's, else the user's org)."""
     if by is not None and by not in kpis.GROUPINGS:
         raise typer.BadParameter(f"use one of {', '.join(kpis.GROUPINGS)}", param_hint="--by")
     with unit_of_work(get_engine()) as session:
         actor = org_service.actor_for(org_service.get_user(session, username=user))
+        if service_level_s is None:  # the unit of work began by reading the versions in force
+            service_level_s = kpis.window_for(session, actor=actor, org_code=org)
         rows = kpis.report(session, actor=actor, by=cast("kpis.Grouping | None", by),
                            start=start.date() if start else None,
                            end=end.date() if end else None, org_code=org,
                            tz=get_settings().tz, service_level_s=service_level_s)
     if as_json:
-        emit_json({"rows": [row.as_dict() for row in rows]})
+        emit_json({"rows": [row.as_dict() for row in rows], "service_level_s": service_level_s})
         return
+    typer.echo(f"service level: answered within {service_level_s} s", err=True)
     typer.echo(f"{'group':<16}{'n':>7}{'connect':>9}{'SL':>8}{'abandon':>9}{'ASA s':>8}"
                f"{'AHT s':>8}{'talk s':>8}{'transfer':>9}{'FCR':>8}{'CSAT':>6}")
     for row in rows:

@@ -10,16 +10,17 @@ actor's subtree, the same repeat contacts for first-contact resolution), so the 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.contact import kpis
+from bankvoc.contact import targets as contact_targets
 from bankvoc.contact.kpis import Facts, Grouping, KpiRow
+from bankvoc.contact.targets import Target
 from bankvoc.core.errors import Invalid
 from bankvoc.core.timeutil import to_local
 from bankvoc.orgs.models import User
@@ -28,37 +29,6 @@ from bankvoc.orgs.service import Actor
 MAX_DAYS = 366  # the longest period the dashboard reads at once
 CUTS: tuple[Grouping, ...] = ("team", "agent", "queue")
 
-Better = Literal["higher", "lower"]
-
-
-@dataclass(frozen=True)
-class Target:
-    """The bank's threshold of a KPI: met when the value is at least (higher is better) or at
-    most (lower is better) `value`. Rates are fractions 0-1, times are seconds."""
-
-    kpi: str
-    value: float
-    better: Better
-
-    def met(self, value: float | None) -> bool | None:
-        if value is None:
-            return None
-        return value >= self.value if self.better == "higher" else value <= self.value
-
-
-# The banking association's contact-centre standard gives the formulas and leaves the thresholds
-# to the bank (DESIGN.md, "Rules of the trade"); these are the dashboard's defaults: the common
-# "80% within 20 s" service level, and thresholds Chinese banks' phone centres usually set.
-TARGETS: dict[str, Target] = {t.kpi: t for t in (
-    Target("service_level", 0.80, "higher"),
-    Target("connect_rate", 0.90, "higher"),
-    Target("abandonment_rate", 0.05, "lower"),
-    Target("asa_s", 20.0, "lower"),
-    Target("aht_s", 300.0, "lower"),
-    Target("fcr", 0.80, "higher"),
-    Target("satisfied_rate", 0.90, "higher"),
-    Target("transfer_rate", 0.10, "lower"),
-)}
 # The KPIs of the headline, in order (CSAT is the share of ratings 4-5, with the mean score).
 HEADLINE = ("service_level", "connect_rate", "abandonment_rate", "asa_s", "aht_s", "fcr",
             "satisfied_rate")
@@ -76,7 +46,16 @@ class Overview:
     previous: KpiRow
     groups: list[KpiRow]
     days: list[tuple[date, KpiRow]]
-    targets: dict[str, Target]
+    targets: dict[str, Target]  # of the scope, from the contact-centre targets in force
+    # a queue's own targets where it has some (the rows of a cut by queue)
+    queue_targets: dict[str, dict[str, Target]] = field(default_factory=dict)
+    targets_version: int = 0  # the contact_targets version they come from (0: the file)
+
+    def targets_of(self, group: str | None) -> dict[str, Target]:
+        """The targets a row of the cut is held to: a queue's own, else the scope's."""
+        if self.by == "queue" and group is not None:
+            return self.queue_targets.get(group, self.targets)
+        return self.targets
 
 
 def check_period(start: date, end: date) -> None:
@@ -94,14 +73,22 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 
 def overview(session: Session, *, actor: Actor, start: date, end: date, by: Grouping = "team",
              org_code: str | None = None, tz: ZoneInfo,
-             service_level_s: int = kpis.SERVICE_LEVEL_S) -> Overview:
+             service_level_s: int | None = None) -> Overview:
     """The dashboard's figures of [start, end] (whole local days), cut by `by` (team, agent or
-    queue), for the actor's subtree or `org_code`'s within it. Raises Invalid naming the field
-    (`from`, `to`, `by`, `org`, `service_level_s`) of a bad request."""
+    queue), for the actor's subtree or `org_code`'s within it, against the contact-centre
+    targets in force for that scope (`contact.targets`: the nearest org's, a queue's own for
+    the rows of a cut by queue); the service level within `service_level_s` seconds, by default
+    the window in force. Raises Invalid naming the field (`from`, `to`, `by`, `org`,
+    `service_level_s`) of a bad request."""
     actor.require("kpi.read")
     check_period(start, end)
     if by not in CUTS:
         raise Invalid(f"cannot cut by {by!r}; use one of {', '.join(CUTS)}", field="by")
+    config = contact_targets.load_targets()
+    version = contact_targets.version_in_force()
+    codes = kpis.org_codes(session, org=kpis.scope_org(session, actor=actor, org_code=org_code))
+    if service_level_s is None:
+        service_level_s = config.window(codes)
     kpis.check_threshold(service_level_s)
     before_start, before_end = previous_period(start, end)
     current = kpis.facts_of(session, actor=actor, by=by, start=start, end=end,
@@ -126,7 +113,9 @@ def overview(session: Session, *, actor: Actor, start: date, end: date, by: Grou
         groups=kpis.compute_groups(current, repeated_ids=repeats,
                                    service_level_s=service_level_s),
         days=[(day, compute(by_day.get(day, []), day.isoformat())) for day in days],
-        targets=TARGETS)
+        targets=config.targets(codes),
+        queue_targets={queue: config.targets(codes, queue) for queue in config.queues},
+        targets_version=version)
 
 
 def agent_names(session: Session, *, usernames: list[str]) -> dict[str, str]:

@@ -4,8 +4,8 @@ contact-centre service standard; DESIGN.md "Rules of the trade": the thresholds 
 Over the interactions of a period (and of an agent, team, queue or org subtree):
 
 - connect rate (接通率) = answered by a person ÷ routed to a person
-- service level = answered by a person with a wait ≤ X s ÷ answered by a person (X: 20 s unless
-  the bank sets another)
+- service level = answered by a person with a wait ≤ X s ÷ answered by a person (X: the
+  bank's, from the contact-centre targets in force, `contact.targets`; 20 s by default)
 - abandonment rate = abandoned ÷ routed to a person
 - average speed of answer = mean wait of the answered
 - average handling time = mean (talk + hold + wrap-up) of the answered; average talk time
@@ -36,13 +36,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from bankvoc.contact import targets as contact_targets
 from bankvoc.contact.models import Interaction
 from bankvoc.core.errors import Invalid
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
 
-SERVICE_LEVEL_S = 20  # the standard's default X of "Y% answered within X seconds"
+SERVICE_LEVEL_S = contact_targets.SERVICE_LEVEL_S  # the standard's default X (20 s)
 REPEAT_WINDOW = timedelta(days=7)
 GROUPINGS = ("agent", "team", "queue", "org")
 Grouping = Literal["agent", "team", "queue", "org"]
@@ -254,14 +255,37 @@ def facts_of(session: Session, *, actor: Actor, by: Grouping | None = None,
     with its group (`by`); `org_code` cuts an org's subtree (one outside the actor's is
     refused, naming the field `org`)."""
     actor.require("kpi.read")
-    org = None
-    if org_code is not None:
-        org = org_service.get_org_by_code(session, code=org_code)
-        if not org_service.org_visible(actor, org):
-            raise Invalid(f"org {org_code!r} is outside your scope", field="org")
+    org = scope_org(session, actor=actor, org_code=org_code) if org_code is not None else None
     since, until = period(start, end, tz)
     return _facts(session.execute(scoped(actor, by=by, since=since, until=until, org=org)),
                   grouped=by is not None)
+
+
+def scope_org(session: Session, *, actor: Actor, org_code: str | None = None) -> Org:
+    """The org the figures are about: `org_code`'s (one outside the actor's subtree is refused,
+    naming the field `org`), else the actor's own."""
+    if org_code is None:
+        return org_service.get_org_by_id(session, org_id=actor.org_id)
+    org = org_service.get_org_by_code(session, code=org_code)
+    if not org_service.org_visible(actor, org):
+        raise Invalid(f"org {org_code!r} is outside your scope", field="org")
+    return org
+
+
+def org_codes(session: Session, *, org: Org) -> list[str]:
+    """The codes of the org's ancestors and its own, from the top down (how the targets' `orgs`
+    are looked up: the nearest wins)."""
+    ids = [int(part) for part in org.path.strip("/").split("/") if part]
+    codes = {org_id: code for org_id, code in
+             session.execute(select(Org.id, Org.code).where(Org.id.in_(ids)))}
+    return [codes[i] for i in ids if i in codes]
+
+
+def window_for(session: Session, *, actor: Actor, org_code: str | None = None) -> int:
+    """X of the service level in force for the scope (`org_code`'s subtree, else the actor's):
+    the nearest org's in the contact-centre targets in force, else the bank-wide one."""
+    codes = org_codes(session, org=scope_org(session, actor=actor, org_code=org_code))
+    return contact_targets.load_targets().window(codes)
 
 
 def check_threshold(service_level_s: int) -> None:
@@ -272,10 +296,13 @@ def check_threshold(service_level_s: int) -> None:
 
 def report(session: Session, *, actor: Actor, by: Grouping | None = None,
            start: date | None = None, end: date | None = None, org_code: str | None = None,
-           tz: ZoneInfo, service_level_s: int = SERVICE_LEVEL_S) -> list[KpiRow]:
+           tz: ZoneInfo, service_level_s: int | None = None) -> list[KpiRow]:
     """The KPIs of the actor's interactions of [start, end] (local days), one row per group
-    (`by`), or one row "all" for them all."""
+    (`by`), or one row "all" for them all. The service level counts the answered within
+    `service_level_s` seconds; None: the window of the targets in force for the scope."""
     actor.require("kpi.read")
+    if service_level_s is None:
+        service_level_s = window_for(session, actor=actor, org_code=org_code)
     check_threshold(service_level_s)
     facts = facts_of(session, actor=actor, by=by, start=start, end=end, org_code=org_code,
                      tz=tz)

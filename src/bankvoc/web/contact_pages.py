@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from bankvoc.contact import dashboard as contact_dashboard
-from bankvoc.contact.dashboard import TARGETS, Overview, Target
+from bankvoc.contact.dashboard import Overview
 from bankvoc.contact.kpis import SERVICE_LEVEL_S, KpiRow
+from bankvoc.contact.targets import KPIS, Target
 from bankvoc.core.errors import BankvocError, Invalid
 from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.orgs import service as org_service
@@ -39,8 +40,8 @@ RATES = frozenset({"service_level", "connect_rate", "abandonment_rate", "transfe
                    "satisfied_rate"})
 SECONDS = frozenset({"asa_s", "aht_s", "talk_s"})
 DEFAULT_SORT = "service_level"
-# Which way ranks first for the columns without a target (the busiest, the best rated).
-_BETTER = {"interactions": "higher", "csat": "higher"}
+# Which way ranks first for the columns without a target (the busiest first).
+_BETTER = {"interactions": "higher"}
 
 
 def value_text(kpi: str, value: float | None, lab: Labeller) -> str:
@@ -63,13 +64,18 @@ def raw_value(row: KpiRow, kpi: str) -> float | int | None:
     return cast("float | int | None", value)
 
 
-def _better(kpi: str) -> str:
-    target = TARGETS.get(kpi)
-    return target.better if target is not None else _BETTER.get(kpi, "higher")
+def _better(kpi: str, targets: Mapping[str, Target]) -> str:
+    """Which way is better: the target's direction in force, else the KPI's natural one."""
+    target = targets.get(kpi)
+    if target is not None:
+        return target.better
+    return KPIS[kpi][1] if kpi in KPIS else _BETTER.get(kpi, "higher")
 
 
-def change_of(kpi: str, now: float | None, before: float | None, lab: Labeller) -> Change:
-    """The change against the period before: points for rates, seconds for times."""
+def change_of(kpi: str, now: float | None, before: float | None, lab: Labeller,
+              targets: Mapping[str, Target]) -> Change:
+    """The change against the period before: points for rates, seconds for times; good or bad
+    news by the direction of the KPI's target in force."""
     if now is None or before is None:
         return Change(lab("dash.no_comparison"), "none", "none", "")
     delta = now - before
@@ -88,7 +94,7 @@ def change_of(kpi: str, now: float | None, before: float | None, lab: Labeller) 
     if size < 1e-9:
         return Change(text, "flat", "flat", lab("dash.flat"))
     up = delta > 0
-    good = up == (_better(kpi) == "higher")
+    good = up == (_better(kpi, targets) == "higher")
     # More or fewer calls is neither good nor bad news in itself.
     tone = "none" if kpi == "interactions" else "good" if good else "bad"
     return Change(text, "up" if up else "down", tone,
@@ -148,6 +154,7 @@ class Column:
     label: str
     url: str
     sorted: bool
+    ascending: bool = False  # ranked smallest first (lower is better, by the target in force)
 
 
 @dataclass
@@ -162,6 +169,8 @@ class ContactDashboard:
     period: str = ""
     previous: str = ""
     threshold_s: int = SERVICE_LEVEL_S
+    targets_from: str = ""  # which version of the contact-centre targets is in force
+    targets_url: str = ""  # its configuration page, for those who may read it
     tiles: list[Tile] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     lines: list[GroupLine] = field(default_factory=list)
@@ -244,6 +253,11 @@ def dashboard(session: Session, *, actor: Actor, params: Mapping[str, str], lab:
         session, usernames=[r.group for r in found.groups if r.group]) if values["by"] == "agent" \
         else {}
     _fill(view, found, lab, path, names)
+    version = (lab("cc.targets_version", n=found.targets_version) if found.targets_version
+               else lab("cc.targets_file"))
+    view.targets_from = lab("cc.targets_from", version=version)
+    if actor.can("config.read"):
+        view.targets_url = f"{root}/admin/config/contact_targets"
     return view
 
 
@@ -258,7 +272,8 @@ def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str,
     view.tiles += [_tile(kpi, found, lab) for kpi in contact_dashboard.HEADLINE]
     view.columns = [Column(kpi=k, label=lab(f"cc.col.{k}"),
                            url=_url(path, {**view.values, "sort": k}),
-                           sorted=view.get("sort") == k) for k in COLUMNS]
+                           sorted=view.get("sort") == k,
+                           ascending=_better(k, found.targets) == "lower") for k in COLUMNS]
     view.lines = _ranked(found, view.get("sort"), view.get("by"), lab, names)
     view.days = [DayLine(
         day=day.isoformat(), interactions=row.interactions,
@@ -266,6 +281,7 @@ def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str,
         service_level_raw=row.service_level,
         abandonment=value_text("abandonment_rate", row.abandonment_rate, lab))
         for day, row in found.days]
+    sl_target = found.targets.get("service_level")
     view.charts_json = json_for_script({"contact_trend": {
         "days": [d.day for d in view.days],
         "volume": {"name": lab("cc.volume"), "values": [d.interactions for d in view.days]},
@@ -274,7 +290,7 @@ def _fill(view: ContactDashboard, found: Overview, lab: Labeller, path: str,
             "values": [None if d.service_level_raw is None
                        else round(d.service_level_raw * 100, 1) for d in view.days]},
         "target": {"name": lab("cc.target_line"),
-                   "value": round(TARGETS["service_level"].value * 100, 1)},
+                   "value": None if sl_target is None else round(sl_target.value * 100, 1)},
         "count_axis": lab("cc.volume"), "rate_axis": "%",
     }})
 
@@ -291,7 +307,7 @@ def _tile(kpi: str, found: Overview, lab: Labeller) -> Tile:
         kpi=kpi, label=lab(f"cc.kpi.{kpi}"), formula=lab(f"cc.formula.{kpi}"),
         value=value_text(kpi, now, lab), raw=now, target=target_text(target, lab),
         met=target.met(now) if target is not None else None,
-        change=change_of(kpi, now, before, lab),
+        change=change_of(kpi, now, before, lab, found.targets),
         previous=lab("cc.was", value=value_text(kpi, before, lab)), detail=detail)
 
 
@@ -299,7 +315,7 @@ def _ranked(found: Overview, sort: str, by: str, lab: Labeller,
             names: Mapping[str, str]) -> list[GroupLine]:
     """The groups, best first by the sort column (those without a value, and the calls of no
     team or agent, last and unranked)."""
-    higher = _better(sort) == "higher"
+    higher = _better(sort, found.targets) == "higher"
 
     def key(row: KpiRow) -> tuple[int, float, str]:
         value = raw_value(row, sort)
@@ -313,9 +329,10 @@ def _ranked(found: Overview, sort: str, by: str, lab: Labeller,
         ranked = row.group is not None and raw_value(row, sort) is not None
         rank += 1 if ranked else 0
         cells = []
+        targets = found.targets_of(row.group)
         for kpi in COLUMNS:
             raw = raw_value(row, kpi)
-            target = found.targets.get(kpi)
+            target = targets.get(kpi)
             cells.append(Cell(kpi=kpi, text=value_text(kpi, raw, lab), raw=raw,
                               met=target.met(raw) if target is not None else None))
         group = row.group or ""

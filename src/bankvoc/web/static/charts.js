@@ -62,7 +62,7 @@
   }
 
   /* The contact centre's days: calls as bars, the service level as a line against its
-     target (a dashed line). */
+     target in force (a dashed line). */
   function contactTrendOption(data) {
     return {
       color: ["#9aa7b8", "#0a58a8"],
@@ -80,7 +80,9 @@
         { type: "bar", name: data.volume.name, data: data.volume.values, barMaxWidth: 18 },
         { type: "line", name: data.service_level.name, yAxisIndex: 1,
           data: data.service_level.values, connectNulls: false, symbolSize: 5,
-          markLine: { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#a11d1d" },
+          /* no dashed line when the targets in force set no service level */
+          markLine: data.target.value === null ? undefined : {
+                      silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#a11d1d" },
                       label: { position: "insideEndTop",
                                formatter: data.target.name + " " + data.target.value + "%" },
                       data: [{ yAxis: data.target.value }] } }
