@@ -71,6 +71,15 @@ class Centre:
 
 @pytest.fixture
 def centre(world: World, session: Session) -> Centre:
+    return build_centre(world, session)
+
+
+@pytest.fixture
+def outlets(world: World, session: Session) -> Centre:
+    return build_outlets(world, session)
+
+
+def build_centre(world: World, session: Session) -> Centre:
     """October 2026 at the phone-banking centre PBC (team lead `pbc_lead`):
 
     | call | agent | team | CSAT | complaint case         | QA (machine, reviewer) |
@@ -108,8 +117,7 @@ def centre(world: World, session: Session) -> Centre:
     return c
 
 
-@pytest.fixture
-def outlets(world: World, session: Session) -> Centre:
+def build_outlets(world: World, session: Session) -> Centre:
     """October 2026 at the outlets (OrgKind.outlet) BJ01 and SH01:
 
     BJ01: two complaints by two customers, one decided on time (day 3 of 15), one late (day
