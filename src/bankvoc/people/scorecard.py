@@ -111,6 +111,7 @@ class Scorecards:
     month: str
     weights_version: str
     cards: list[Card]
+    complaint_rate_worst: float = 10.0
 
     def card(self, key: str) -> Card:
         for found in self.cards:
@@ -383,7 +384,7 @@ def scorecards(session: Session, *, actor: Actor, level: str, month: str,
         card.total, card.left_out = combine(card.components)
     rank(cards)
     cards.sort(key=lambda c: (c.parent, c.rank is None, c.rank or 0, c.key))
-    return Scorecards(level, label, weights.version, cards)
+    return Scorecards(level, label, weights.version, cards, weights.complaint_rate_worst)
 
 
 def appraisal(session: Session, *, actor: Actor, month: str, lang: str = "zh"

@@ -98,10 +98,11 @@ def _problem(exc: BankvocError, lab: Labeller, fields: dict[str, str], default: 
                    detail=exc.message)
 
 
-def _card(card: Card, lab: Labeller) -> CardView:
+def _card(card: Card, lab: Labeller, worst: float) -> CardView:
     parts = [Part(label=lab(f"pp.comp.{c.code}"),
                   raw=_num(c.raw, lab, "" if c.code in ("qa", "inspection") else "%"),
-                  basis=c.basis, normalised=_num(c.normalised, lab), how=c.how,
+                  basis=c.basis, normalised=_num(c.normalised, lab),
+                  how=lab(f"pp.how.{c.code}", worst=f"{worst:g}"),
                   weight=f"{c.weight:g} → {c.applied:.1f}") for c in card.components]
     left_out = (lab("pp.left_out", codes="、".join(lab(f"pp.comp.{c}") for c in card.left_out))
                 if card.left_out else "")
@@ -146,7 +147,7 @@ def scorecards(session: Session, *, actor: Actor, params: Mapping[str, str], lab
             url=f"{root}/people/scorecards?{urlencode({**base, 'key': card.key})}",
             chosen=chosen is not None and card.key == chosen.key))
     if chosen is not None:
-        view.card = _card(chosen, lab)
+        view.card = _card(chosen, lab, found.complaint_rate_worst)
     return view
 
 
