@@ -77,3 +77,22 @@ def test_a_bad_level_names_the_field(bank: str) -> None:
                                  "2026-10"])
     assert result.exit_code == 2
     assert "level" in result.output
+
+
+def test_training_import_from_a_workbook(bank: str, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    path = tmp_path / "training.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    sheet.append(["TR-9", "风险提示", datetime(2026, 10, 20), "李老师", "SH", "risk_disclosure",
+                  80, "s1", 79.5])
+    workbook.save(path)
+    assert run("people", "training", "import", str(path), "--json")["accepted"] == 1
+    rate = run("people", "training", "pass-rate", "--month", "2026-10", "--org", "SH",
+               "--json")
+    assert (rate["passed"], rate["assessed"], rate["met"]) == (0, 1, False)  # 79.5 < 80
