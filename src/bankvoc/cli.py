@@ -28,6 +28,7 @@ from bankvoc.nlp.taxonomy_cli import taxonomy_app
 from bankvoc.notify.cli import notify_app
 from bankvoc.ops import service as ops_service
 from bankvoc.orgs.cli import tokens_app, users_app
+from bankvoc.people.cli import people_app
 from bankvoc.problems.cli import problems_app
 from bankvoc.reports.cli import report_app
 from bankvoc.reports.regulatory_cli import regulatory_app
@@ -44,6 +45,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(cases_app, name="cases")
 app.add_typer(demo_app, name="demo")
 app.add_typer(servicedata_app, name="servicedata")
+app.add_typer(people_app, name="people")
 app.add_typer(model_app, name="model")
 app.add_typer(faq_app, name="faq")
 app.add_typer(taxonomy_app, name="taxonomy")

@@ -21,6 +21,7 @@ def metadata() -> MetaData:
     import bankvoc.nlp.models
     import bankvoc.notify.models
     import bankvoc.orgs.models
+    import bankvoc.people.models
     import bankvoc.portal.models
     import bankvoc.problems.models
     import bankvoc.servicedata.models

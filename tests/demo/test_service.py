@@ -18,6 +18,7 @@ from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.enums import OrgKind, Role
 from bankvoc.orgs.models import ApiToken, Org
+from bankvoc.people import training as people_training
 from bankvoc.servicedata import service as servicedata
 
 TODAY = date(2025, 6, 30)
@@ -182,6 +183,17 @@ class TestLoadDemo:
         assert findings.get("open", 0) > 0  # the latest visits' findings
         assert findings.get("done", 0) > 0  # older ones put right
         assert any(s is not None and s < 100 for s in scores)
+        # And the training screen: a session a month per contact-centre team (each agent
+        # attends), one every other month per outlet (4 staff each).
+        agents = sum(len(team.agents) for team in contact.TEAMS)
+        assert report.training == 6 * agents + 3 * 4 * outlets
+        with unit_of_work(engine) as session:
+            admin = org_service.actor_for(org_service.get_user(session, username="admin"))
+            month = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+            rate = people_training.pass_rate(session, actor=admin, month=month)
+        assert rate.assessed > 0
+        assert rate.value is not None
+        assert 50 < rate.value <= 100
         # And the service-data screen: half a year per outlet and of each digital channel.
         figures = report.as_dict()["service_data"]
         assert figures["queue"] == 6 * 40 * outlets
@@ -224,8 +236,8 @@ class TestLoadDemo:
             "workflow": {"worked": 0, "steps": 0, "callbacks": 0, "answered": 0},
             "voc": {"org_stats": 0, "targets": 0, "problems": 0, "linked_cases": 0,
                     "rollup_rows": 0, "alerts": 0},
-            "inspections": 0, "service_data": {"queue": 0, "channel": 0, "process": 0,
-                                               "usage": 0},
+            "inspections": 0, "training": 0,
+            "service_data": {"queue": 0, "channel": 0, "process": 0, "usage": 0},
             "service_data_seconds": 0,
             "contact": {"staff_created": 0, "interactions": 0, "with_transcripts": 0,
                         "rejected": 0}}

@@ -151,6 +151,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     # Operational figures, read like the dashboard's KPIs (no personal data; scoped by org)
     ("GET", "/service-data"): "kpi.read",
     ("GET", "/contact"): "contact.read",
+    # Scorecards rank named staff: management information, like the contact dashboard
+    ("GET", "/people/scorecards"): "people.read",
+    ("GET", "/people/training"): "people.read",
     ("GET", "/reports"): "kpi.read",
     ("GET", "/reports/monthly"): "kpi.read",
     # --- admin: orgs, users, roles ---

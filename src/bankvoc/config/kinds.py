@@ -24,6 +24,7 @@ from bankvoc.core.yamlfile import FileRefused, Problem, YamlFileError, read_text
 from bankvoc.nlp import grading, taxonomy
 from bankvoc.notify import templates
 from bankvoc.orgs.enums import Role
+from bankvoc.people import weights as scorecard_weights
 from bankvoc.servicedata import targets as service_targets
 from bankvoc.sla import calendar, policy
 from bankvoc.sla.enums import Origin
@@ -159,6 +160,9 @@ KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("contact_targets", "呼叫中心指标目标", "Contact-centre targets", "bankvoc.contact",
          contact_targets.DEFAULT_PATH, None,
          lambda text, source: contact_targets.parse_targets(text, source=source)),
+    Kind("scorecard_weights", "绩效计分卡权重", "Scorecard weights", "bankvoc.people",
+         scorecard_weights.DEFAULT_PATH, None,
+         lambda text, source: scorecard_weights.parse_weights(text, source=source)),
 )}
 
 

@@ -27,6 +27,7 @@ from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import to_local
 from bankvoc.demo import generator
 from bankvoc.demo.contact import ContactReport, seed_contact_centre
+from bankvoc.demo.people import seed_training
 from bankvoc.demo.quality import seed_inspections
 from bankvoc.demo.servicedata import seed_service_data
 from bankvoc.demo.voc import VocReport, seed_voc
@@ -74,6 +75,7 @@ class DemoReport:
     workflow: dict[str, int] = field(default_factory=dict)
     voc: VocReport | None = None
     inspections: int = 0
+    training: int = 0
     service_data: dict[str, int] = field(default_factory=dict)
     service_data_seconds: float = 0.0
     contact: ContactReport | None = None
@@ -91,6 +93,7 @@ class DemoReport:
                 "problems": self.voc.problems, "linked_cases": self.voc.links,
                 "rollup_rows": self.voc.rollup_rows, "alerts": self.voc.alerts},
             "inspections": self.inspections,
+            "training": self.training,
             "service_data": self.service_data,
             "service_data_seconds": round(self.service_data_seconds, 2),
             "contact": None if self.contact is None else self.contact.as_dict(),
@@ -227,6 +230,7 @@ def load_demo(
     report.workflow = work_cases(engine, limit=min(max(cases // 4, 1), WORKED_CASES))
     report.voc = seed_voc(engine, today=today)
     report.inspections = seed_inspections(engine, today=today, seed=seed)
+    report.training = seed_training(engine, today=today, seed=seed)
     service_started = time.perf_counter()
     report.service_data = seed_service_data(engine, today=today, seed=seed)
     report.service_data_seconds = time.perf_counter() - service_started

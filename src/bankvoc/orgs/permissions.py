@@ -72,6 +72,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # handlers read the case KPIs (`kpi.read`) but not their colleagues' ranking.
     "contact.read": frozenset({Role.admin, Role.cpo, Role.analyst, Role.auditor,
                                Role.team_lead, Role.qa_inspector, Role.branch_manager}),
+    # Scorecards and training records (people): they rank named staff, so management
+    # information like the contact dashboard; those who run training import its records.
+    "people.read": frozenset({Role.admin, Role.cpo, Role.analyst, Role.auditor,
+                              Role.team_lead, Role.qa_inspector, Role.branch_manager}),
+    "training.import": frozenset({Role.admin, Role.cpo, Role.team_lead, Role.qa_inspector}),
     "org.read": ALL_ROLES,
     "org.manage": frozenset({Role.admin}),
     "user.manage": frozenset({Role.admin}),

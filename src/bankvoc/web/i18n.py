@@ -9,6 +9,7 @@ from bankvoc.web.i18n_branches import BRANCHES_UI
 from bankvoc.web.i18n_config import CONFIG_UI
 from bankvoc.web.i18n_contact import CONTACT_UI
 from bankvoc.web.i18n_new_case import NEW_CASE_UI
+from bankvoc.web.i18n_people import PEOPLE_UI
 from bankvoc.web.i18n_portal import PORTAL_UI
 from bankvoc.web.i18n_qa import QA_UI
 from bankvoc.web.i18n_servicedata import SERVICEDATA_UI
@@ -573,6 +574,7 @@ UI.update(NEW_CASE_UI)
 UI.update(BRANCHES_UI)
 UI.update(QA_UI)
 UI.update(SERVICEDATA_UI)
+UI.update(PEOPLE_UI)
 UI.update(CONTACT_UI)
 
 register("ui", UI)

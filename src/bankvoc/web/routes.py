@@ -26,6 +26,7 @@ from bankvoc.web import (
     contact_routes,
     new_case_routes,
     pages,
+    people_routes,
     portal_pages,
     qa_routes,
     service_data_routes,
@@ -202,6 +203,7 @@ def install(app: FastAPI) -> None:
     app.include_router(branch_routes.router, dependencies=gate)
     app.include_router(qa_routes.router, dependencies=gate)
     app.include_router(service_data_routes.router, dependencies=gate)
+    app.include_router(people_routes.router, dependencies=gate)
     app.include_router(contact_routes.router, dependencies=gate)
     app.include_router(config_pages.router, dependencies=gate)
     app.include_router(admin_routes.router, dependencies=gate)
