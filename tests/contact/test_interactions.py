@@ -13,6 +13,7 @@ from bankvoc.cases.models import Case
 from bankvoc.contact import interactions
 from bankvoc.contact.models import Interaction
 from bankvoc.core.errors import Invalid, NotFound
+from bankvoc.core.rowimport import ImportCounts
 from bankvoc.customers import service as customers_service
 from bankvoc.intake import service as intake_service
 from bankvoc.intake.schemas import CaseCreate
@@ -202,7 +203,7 @@ class TestStore:
 class TestImportRows:
     def _import(self, world: World, rows: list[tuple[int, dict[str, Any], str | None]],
                 username: str = "hq_admin"
-                ) -> tuple[interactions.ImportCounts, list[tuple[int, str | None, str]]]:
+                ) -> tuple[ImportCounts, list[tuple[int, str | None, str]]]:
         rejects: list[tuple[int, str | None, str]] = []
         counts = interactions.import_rows(
             world.session, actor=world.actor(username), rows=rows, source_system="acd",

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bankvoc.core.errors import Forbidden, Invalid
+from bankvoc.core.rowimport import ImportCounts
 from bankvoc.people import training
 from bankvoc.people.models import TrainingResult, TrainingSession
 from tests.conftest import World
@@ -25,7 +26,7 @@ def row(**fields: Any) -> dict[str, Any]:
 
 
 def _import(session: Session, world: World, rows: list[dict[str, Any]],
-            user: str = "hq_admin") -> tuple[training.ImportCounts, list[tuple[int, str, str]]]:
+            user: str = "hq_admin") -> tuple[ImportCounts, list[tuple[int, str, str]]]:
     refused: list[tuple[int, str, str]] = []
     counts = training.import_rows(
         session, actor=world.actor(user),

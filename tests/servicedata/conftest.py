@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bankvoc.core.rowimport import ImportCounts
 from bankvoc.servicedata import imports
 from tests.conftest import World
 
 
 def load(world: World, kind: imports.Kind, rows: list[dict[str, Any]],
-         username: str = "hq_admin") -> tuple[imports.ImportCounts, list[tuple[int, str, str]]]:
+         username: str = "hq_admin") -> tuple[ImportCounts, list[tuple[int, str, str]]]:
     """Import `rows` (numbered from 2, as under a header row); the counts and the refusals."""
     refused: list[tuple[int, str, str]] = []
     counts = imports.import_rows(

@@ -23,7 +23,7 @@ row that cannot be stored is refused with its field and reason, and the others g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -47,6 +47,7 @@ from bankvoc.contact.rules import RuleSet, load_ruleset
 from bankvoc.contact.schemas import Turn
 from bankvoc.core.db import insert_new
 from bankvoc.core.errors import BankvocError, Invalid
+from bankvoc.core.rowimport import ImportCounts, OnReject
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import as_utc, utcnow
 from bankvoc.customers import service as customers_service
@@ -337,22 +338,6 @@ def store(session: Session, *, actor: Actor, data: InteractionIn,
             if outcome == "unchanged":
                 outcome = "updated"
     return outcome
-
-
-@dataclass
-class ImportCounts:
-    accepted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"accepted": self.accepted, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected": self.rejected}
-
-
-# Told of each refused row: its number, the field and the reason.
-OnReject = Callable[[int, str | None, str], None]
 
 
 def import_rows(session: Session, *, actor: Actor,

@@ -13,7 +13,7 @@ assessed attendees, for sessions held in the month in the org's subtree; target 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bankvoc.contact import rules as qa_rules
 from bankvoc.core.errors import BankvocError, Invalid
+from bankvoc.core.rowimport import ImportCounts, OnReject
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.models import Org
 from bankvoc.orgs.service import Actor
@@ -34,19 +35,6 @@ COLUMNS = ("session", "topic", "date", "trainer", "org", "categories", "pass_mar
 _SPLIT = re.compile(r"[;,|，；、\s]+")
 
 Outcome = Literal["accepted", "updated", "unchanged"]
-OnReject = Callable[[int, str | None, str], None]
-
-
-@dataclass
-class ImportCounts:
-    accepted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"accepted": self.accepted, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected": self.rejected}
 
 
 @dataclass(frozen=True)

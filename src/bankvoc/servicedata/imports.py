@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bankvoc.core.db import insert_new
 from bankvoc.core.errors import BankvocError, Invalid
+from bankvoc.core.rowimport import ImportCounts, OnReject
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import as_utc, utcnow
 from bankvoc.orgs import service as org_service
@@ -326,22 +327,6 @@ def store(session: Session, *, actor: Actor, kind: Kind, data: _Row,
     stored.updated_at = now
     session.flush()
     return "updated"
-
-
-@dataclass
-class ImportCounts:
-    accepted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"accepted": self.accepted, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected": self.rejected}
-
-
-# Told of each refused row: its number, the field and the reason.
-OnReject = Callable[[int, str | None, str], None]
 
 
 def import_rows(session: Session, *, actor: Actor, kind: Kind,

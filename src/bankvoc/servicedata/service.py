@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bankvoc.core.db import insert_new
+from bankvoc.core.rowimport import ImportCounts
 from bankvoc.core.timeutil import utcnow
 from bankvoc.orgs.service import Actor
 from bankvoc.servicedata.imports import (
     KINDS,
     PERMISSION,
     TABLES,
-    ImportCounts,
     Kind,
     Lookups,
     import_rows,
