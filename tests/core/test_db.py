@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core.db import background_checkpoints, build_engine, bulk_insert_ids
+from bankvoc.core.db import background_checkpoints, build_engine, bulk_insert_ids, transaction
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
 
@@ -74,4 +75,41 @@ class TestBackgroundCheckpoints:
         engine = build_engine("sqlite:///:memory:")
         with background_checkpoints(engine) as checkpoints:
             assert checkpoints is None
+        engine.dispose()
+
+
+class TestTransactionOnSqlite:
+    """Units of work on SQLite wait their turn to write rather than fail on a stale snapshot."""
+
+    def test_a_unit_that_read_first_still_writes_after_another_writer(
+        self, tmp_path: Path
+    ) -> None:
+        engine = build_engine(f"sqlite:///{tmp_path / 'race.db'}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)")
+        sessions = sessionmaker(bind=engine)
+        other_committed = threading.Event()
+        errors: list[BaseException] = []
+
+        def other_writer() -> None:
+            try:
+                with transaction(sessions) as other:
+                    other.execute(text("INSERT INTO t (who) VALUES ('other')"))
+                other_committed.set()
+            except BaseException as exc:  # reported to the test thread below
+                errors.append(exc)
+
+        with transaction(sessions) as first:
+            first.execute(text("SELECT count(*) FROM t")).scalar_one()
+            thread = threading.Thread(target=other_writer)
+            thread.start()
+            # Under a plain BEGIN the other unit commits here and this one's write then fails
+            # with "database is locked"; under BEGIN IMMEDIATE the other waits for this one.
+            assert not other_committed.wait(timeout=0.5)
+            first.execute(text("INSERT INTO t (who) VALUES ('first')"))
+        thread.join(timeout=30)
+        assert errors == []
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT who FROM t ORDER BY id").scalars().all() == [
+                "first", "other"]
         engine.dispose()

@@ -52,8 +52,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A unit of work on SQLite takes the write lock when it begins (BEGIN IMMEDIATE, as Django and
+# Rails do): one that read first under a plain BEGIN and then wrote after another writer had
+# committed would fail at once with "database is locked" (a stale WAL snapshot cannot be
+# upgraded, and the busy timeout does not help), instead of waiting its turn.
+WRITE_LOCK_AT_BEGIN = "bankvoc_sqlite_immediate"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(WRITE_LOCK_AT_BEGIN, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
@@ -100,7 +108,7 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
     It begins with the versions of configuration in force (`configstore.refresh`: a read at
     most every few seconds per process)."""
-    session = sessions()
+    session = sessions(execution_options={WRITE_LOCK_AT_BEGIN: True})
     try:
         configstore.refresh(session)
         yield session
