@@ -74,6 +74,9 @@ def create_app(
     install_web(app)
     install_security_headers(app)
     access.install(app)
+    # The metrics and the access log name a request by its route's template, never its path.
+    app.state.route_templates = {(method, route.endpoint): path
+                                 for method, path, route in access.app_routes(app)}
     # Outermost last: every line logged while a request is served carries its id.
     app.add_middleware(RequestMetrics)
     app.add_middleware(RequestContext)

@@ -29,6 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankvoc.cases.enums import OPEN_STATUSES
@@ -57,11 +58,17 @@ def multiprocess() -> bool:
 
 
 def route_template(scope: Scope) -> str:
-    """The template of the route that served the request (`/cases/{reference}`)."""
+    """The template of the route that served the request (`/api/v1/cases/{reference}`), from
+    the app's table `state.route_templates` ((method, endpoint) -> full path, made by
+    `api.app.create_app`); a mount's prefix + "/{path}"; else UNMATCHED."""
+    app = scope.get("app")
+    templates = getattr(getattr(app, "state", None), "route_templates", None) or {}
+    found = templates.get((scope.get("method"), scope.get("endpoint")))
+    if isinstance(found, str):
+        return found
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str) and path:
-        return path
+    if isinstance(route, Mount):
+        return route.path + "/{path}"
     return UNMATCHED
 
 
