@@ -140,7 +140,11 @@ def serve(
     if jobs:
         start_scheduler()
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        # Uvicorn's own lines go through our JSON handler (log_config=None); its access log
+        # (raw paths and query strings, client addresses) is off: ops.requests writes one line
+        # a request, naming the route's template and the request id.
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=None,
+                    access_log=False)
     finally:
         if jobs:
             stop_scheduler()
