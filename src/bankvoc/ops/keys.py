@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Engine, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc.cases.models import Case
@@ -165,12 +165,19 @@ class BatchResult:
     last_key: Any  # the next batch starts after it; None when the batch found nothing
 
 
-def _run(session: Session, stmt: Any) -> int:
-    return cast(CursorResult[Any], session.execute(stmt)).rowcount
+Shape = tuple[tuple[str, ...], frozenset[str]]  # (columns rewritten, of them read as NULL)
 
 
-def _guard(column: Any, value: Any) -> ColumnElement[bool]:
-    return cast(ColumnElement[bool], column.is_(None) if value is None else column == value)
+def _statement(target: Target, shape: Shape) -> Any:
+    """UPDATE … SET the new values WHERE the key and every value read are unchanged (a guard
+    per column; IS NULL for one read as NULL), with bound parameters: one statement for
+    every row of the same shape, executed once for all of them."""
+    columns, null = shape
+    table = target.model.__table__
+    guards = [table.c[target.key] == bindparam("k_")]
+    guards += [table.c[c].is_(None) if c in null else table.c[c] == bindparam(f"o_{c}")
+               for c in columns]
+    return table.update().where(*guards).values({c: bindparam(f"n_{c}") for c in columns})
 
 
 def rotate_batch(session: Session, *, target: Target, ring: KeyRing, after: Any,
@@ -188,7 +195,8 @@ def rotate_batch(session: Session, *, target: Target, ring: KeyRing, after: Any,
     if after is not None:
         query = query.where(key > after)
     rows = session.execute(query).all()
-    rotated = values = conflicts = unreadable = 0
+    unreadable = 0
+    shapes: dict[Shape, list[dict[str, Any]]] = {}
     for row in rows:
         old: dict[str, Any] = {}
         new: dict[str, Any] = {}
@@ -215,14 +223,23 @@ def rotate_batch(session: Session, *, target: Target, ring: KeyRing, after: Any,
             continue
         if not new:
             continue
-        guards = [key == getattr(row, target.key),
-                  *(_guard(target.col(name), value) for name, value in old.items())]
-        if _run(session, update(target.model).where(*guards).values(**new)
-                .execution_options(synchronize_session=False)) == 1:
-            rotated += 1
-            values += len(new)
-        else:
-            conflicts += 1
+        shape = (tuple(sorted(new)), frozenset(c for c, v in old.items() if v is None))
+        shapes.setdefault(shape, []).append(
+            {"k_": getattr(row, target.key), **{f"o_{c}": v for c, v in old.items()},
+             **{f"n_{c}": v for c, v in new.items()}})
+    rotated = values = 0
+    connection = session.connection()
+    exact = connection.dialect.supports_sane_multi_rowcount
+    for shape, params in shapes.items():
+        statement = _statement(target, shape)
+        if exact:
+            done = cast(CursorResult[Any], connection.execute(statement, params)).rowcount
+        else:  # one row at a time, to know which were written
+            done = sum(cast(CursorResult[Any], connection.execute(statement, one)).rowcount
+                       for one in params)
+        rotated += done
+        values += done * len(shape[0])
+    conflicts = sum(len(params) for params in shapes.values()) - rotated
     last = getattr(rows[-1], target.key) if rows else None
     return BatchResult(rotated, values, conflicts, unreadable, last)
 
