@@ -125,6 +125,15 @@ class TestMetricsAccess:
         assert local.get("/metrics", headers=right).status_code == 200
 
 
+    def test_served_without_the_database_saying_it_is_down(self) -> None:
+        unreachable = session_factory(build_engine(
+            "postgresql://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}))
+        with TestClient(create_app(sessions=unreachable), client=LOOPBACK) as client:
+            found = samples(client)
+        assert value(found, "bankvoc_database_up") == 0
+        assert ("bankvoc_sla_breaches", frozenset()) not in found
+
+
 class TestRequestMetrics:
     def test_counted_by_route_template_and_status_never_by_path(
         self, local: TestClient, world: World
@@ -185,6 +194,7 @@ class TestDatabaseMetrics:
                              due_at=now - timedelta(hours=1)))
         session.commit()
         found = samples(local)
+        assert value(found, "bankvoc_database_up") == 1
         assert value(found, "bankvoc_sla_breaches", severity="urgent") == 1
         assert value(found, "bankvoc_sla_alarms_due") == 1
         assert value(found, "bankvoc_callbacks_due") == 1

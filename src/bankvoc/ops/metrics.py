@@ -18,6 +18,7 @@ the number of series stays bounded.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +41,7 @@ from bankvoc.notify.enums import DUE_STATUSES, Status
 from bankvoc.notify.models import Notification
 from bankvoc.surveys.models import Callback
 
+log = logging.getLogger(__name__)
 UNMATCHED = "unmatched"  # a path no route serves (404s): one label, whatever was asked
 # Latency buckets (seconds): a page or API call is expected well under a second.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -108,6 +111,21 @@ class DatabaseCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("bankvoc_database_up",
+                               "1 when the database answered this scrape, else 0")
+        try:
+            figures = list(self._figures())
+        except SQLAlchemyError as exc:
+            # The type only: a driver's message may carry the connection string.
+            log.warning("metrics: database unavailable (%s)", type(exc).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from figures
+
+    def _figures(self) -> Iterator[Metric]:
         now = self.clock()
         with self.sessions() as session:
             yield from self._outbox(session, now)
