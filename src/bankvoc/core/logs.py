@@ -63,7 +63,11 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
-        message = record.getMessage()
+        record.__dict__.pop("color_message", None)  # uvicorn's copy with terminal colours
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: the handler reports it as logging always does
+            return True
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
