@@ -158,6 +158,25 @@ class TestRotate:
         assert report.rotated == len(PEOPLE) + 1 - 2
         assert report.remaining == 0
 
+    def test_a_value_failing_its_integrity_check_is_left_and_reported(
+        self, world: World, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        store_people(world.session)
+        first = world.session.scalars(select(Customer).order_by(Customer.id)).first()
+        assert first is not None
+        assert first.name_enc
+        key_id, _, sealed = first.name_enc.partition(":")
+        raw = bytearray(base64.b64decode(sealed))
+        raw[-1] ^= 1  # one bit of the tag flipped
+        first.name_enc = f"{key_id}:{base64.b64encode(bytes(raw)).decode()}"
+        world.session.commit()
+        ring = use_ring(monkeypatch, f"{NEW_KEY},{TEST_PII_KEY}")
+        report = keys.rotate(sessions, ring=ring)
+        # The other customers and the channel message are rotated; that row is left whole as
+        # found (its name, phone, ID number and their two indexes) for someone to look at.
+        assert (report.unreadable, report.rotated) == (1, len(PEOPLE) - 1 + 1)
+        assert report.remaining == 5
+
     def test_a_batch_size_below_one_is_refused_naming_it(
         self, sessions: sessionmaker[Session]
     ) -> None:
