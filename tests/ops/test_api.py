@@ -183,7 +183,7 @@ class TestDatabaseMetrics:
         session.execute(update(Case).where(Case.reference == references[2]).values(
             sla_next_at=now - timedelta(minutes=5)))
         session.execute(update(Case).where(Case.reference == references[1]).values(
-            status="closed", closed_at=now))  # past due, but closed: no breach
+            status="resolved", resolved_at=now))  # past due, but decided: no breach
         session.execute(text("DELETE FROM notification"))
         session.add_all([_notification("pending", timedelta(minutes=-1)),
                          _notification("failed", timedelta(minutes=10)),

@@ -7,8 +7,8 @@ Two kinds of figure, kept apart so that several API processes report one truth:
   gunicorn) set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by the processes of one
   host and cleared at their start: prometheus_client then keeps the figures in files there and
   a scrape of any process sums them all (its multiprocess mode);
-- figures of the database (outbox rows waiting, callbacks and deadline alarms due, open cases
-  past their deadline) are read at scrape time by `DatabaseCollector`, so every process
+- figures of the database (outbox rows waiting, callbacks and deadline alarms due, cases
+  past their decision deadline) are read at scrape time by `DatabaseCollector`, so every process
   answers the same numbers without sharing anything but the database.
 
 The route label is the route's template (`/api/v1/cases/{reference}`), never the path a
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bankvoc.cases import service as case_service
 from bankvoc.cases.enums import OPEN_STATUSES
 from bankvoc.cases.models import Case
 from bankvoc.core.timeutil import utcnow
@@ -144,11 +145,12 @@ class DatabaseCollector(Collector):
                 .where(Case.sla_next_at <= now, Case.status.in_(_open()))) or 0)
             yield alarms
             breaches = GaugeMetricFamily(
-                "bankvoc_sla_breaches", "Open cases past their resolution deadline",
-                labels=["severity"])
+                "bankvoc_sla_breaches", "Cases whose decision is still to be told past their "
+                "deadline (the case list's overdue ones)", labels=["severity"])
+            awaiting = [s.value for s in case_service.AWAITING_DECISION]
             for severity, count in session.execute(
                     select(Case.severity, func.count()).where(
-                        Case.status.in_(_open()), Case.due_at < now)
+                        Case.status.in_(awaiting), Case.due_at < now)
                     .group_by(Case.severity).order_by(Case.severity)):
                 breaches.add_metric([str(severity)], int(count))
             yield breaches
