@@ -27,6 +27,7 @@ from bankvoc.nlp.faq_cli import faq_app
 from bankvoc.nlp.taxonomy_cli import taxonomy_app
 from bankvoc.notify.cli import notify_app
 from bankvoc.ops import service as ops_service
+from bankvoc.ops.cli import db_backup, db_restore, keys_app
 from bankvoc.orgs.cli import tokens_app, users_app
 from bankvoc.people.cli import people_app
 from bankvoc.problems.cli import problems_app
@@ -38,7 +39,7 @@ from bankvoc.surveys.cli import callbacks_app, surveys_app
 
 app = typer.Typer(help="BankVOC: Voice of the Customer and complaint management.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
@@ -63,6 +64,9 @@ app.add_typer(problems_app, name="problems")
 app.add_typer(branches_app, name="branches")
 app.add_typer(qa_app, name="qa")
 app.add_typer(contact_app, name="contact")
+app.add_typer(keys_app, name="keys")
+db_app.command("backup")(db_backup)
+db_app.command("restore")(db_restore)
 report_app.add_typer(regulatory_app, name="regulatory")
 app.add_typer(report_app, name="report")
 app.command("import")(import_command)
@@ -72,7 +76,8 @@ app.command("scheduler")(scheduler_command)
 
 @app.callback()
 def _root() -> None:
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 @db_app.command("upgrade")
@@ -135,7 +140,11 @@ def serve(
     if jobs:
         start_scheduler()
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        # Uvicorn's own lines go through our JSON handler (log_config=None); its access log
+        # (raw paths and query strings, client addresses) is off: ops.requests writes one line
+        # a request, naming the route's template and the request id.
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=None,
+                    access_log=False)
     finally:
         if jobs:
             stop_scheduler()

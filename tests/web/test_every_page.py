@@ -33,7 +33,8 @@ from bankvoc.web.rendering import SECURITY_HEADERS
 from tests.conftest import form_token
 
 # GET routes outside /api/v1 that answer no page of their own: a redirect, a probe, downloads.
-NOT_PAGES = frozenset({"/", "/healthz", "/metrics", "/openapi.json", "/dashboard/cases.{fmt}",
+NOT_PAGES = frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json",
+                       "/dashboard/cases.{fmt}",
                        "/reports/monthly", "/branches/photos/{photo_id}"})
 UNLABELLED_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
 DATA_SCRIPT_TYPES = frozenset({"application/json", "application/ld+json"})

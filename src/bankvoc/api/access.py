@@ -98,7 +98,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/regulatory/disclosure"): "kpi.read",
     ("GET", "/api/v1/reports/regulatory/self-check"): "kpi.read",
     # --- pages ---
+    # Probes: liveness and readiness for the orchestrator; metrics check their own bearer
+    # token (BANKVOC_METRICS_TOKEN) or, while it is unset, a loopback client (ops/api.py).
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): AUTHENTICATED,

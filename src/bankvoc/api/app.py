@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc import __version__
@@ -21,6 +21,9 @@ from bankvoc.intake.channels.api import router as channels_router
 from bankvoc.nlp.api import router as text_router
 from bankvoc.nlp.faq_api import router as faq_router
 from bankvoc.nlp.taxonomy import load_taxonomy
+from bankvoc.ops.api import router as ops_router
+from bankvoc.ops.metrics import RequestMetrics
+from bankvoc.ops.requests import RequestContext
 from bankvoc.orgs.api import router as orgs_router
 from bankvoc.problems.api import router as problems_router
 from bankvoc.reports.api import router as reports_router
@@ -63,11 +66,7 @@ def create_app(
     api.include_router(regulatory_router)
     app.include_router(api)
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        with app.state.sessions() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
+    app.include_router(ops_router)
 
     from bankvoc.web.routes import install as install_web
     from bankvoc.web.security import install as install_security_headers
@@ -75,4 +74,10 @@ def create_app(
     install_web(app)
     install_security_headers(app)
     access.install(app)
+    # The metrics and the access log name a request by its route's template, never its path.
+    app.state.route_templates = {(method, route.endpoint): path
+                                 for method, path, route in access.app_routes(app)}
+    # Outermost last: every line logged while a request is served carries its id.
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestContext)
     return app

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import typer
 
+from bankvoc.core import logs
 from bankvoc.core.errors import BankvocError
 
 P = ParamSpec("P")
@@ -44,7 +44,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", fmt: Literal["json", "text"] = "json") -> None:
     """Logs go to stderr, so stdout stays clean for --json and JSON Lines."""
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level, fmt=fmt, stream=sys.stderr)

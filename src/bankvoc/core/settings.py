@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     segments_file: Path | None = None
     journeys_file: Path | None = None
     log_level: str = "INFO"
+    # Log lines on stderr: one JSON object each (for a log collector), or plain text.
+    log_format: Literal["json", "text"] = "json"
+    # /metrics (bankvoc.ops): scrapers send "Authorization: Bearer <token>"; while unset, only
+    # clients on this machine (loopback, no proxy in between) may read it.
+    metrics_token: str | None = None
     # Notifications (bankvoc.notify): the adapter per channel; "file" appends JSON Lines under
     # data_dir/notify, "console" prints to stderr (both for the demo), "smtp"/"http" deliver.
     notify_sms: Literal["file", "console"] = "file"

@@ -67,6 +67,11 @@ class KeyRing:
     def active_id(self) -> str:
         return self._order[0]
 
+    @property
+    def key_ids(self) -> list[str]:
+        """Every key id of the ring, the active one first."""
+        return list(self._order)
+
     def encrypt(self, plaintext: str, *, field: str) -> str:
         """`key_id:base64(nonce|ciphertext)`; the field name is bound in as associated data."""
         key = self._keys[self.active_id]

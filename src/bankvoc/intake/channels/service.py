@@ -248,6 +248,10 @@ def _contact_field(kind: str | None, channel: str) -> str:
     return f"{channel}_user"
 
 
+# The encryption context of a sender's address, for the key rotation (ops.keys).
+contact_field = _contact_field
+
+
 def normalise_contact(kind: str | None, contact: str) -> str:
     if kind == CONTACT_EMAIL:
         return masking.normalise_email(contact)
