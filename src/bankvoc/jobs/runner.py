@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 
 
 def run_job(name: str, now: datetime | None = None, *,
-            registry: JobRegistry | None = None) -> dict[str, Any]:
-    """Run job `name` once for time `now` (default: the time) and return its result."""
+            registry: JobRegistry | None = None, args: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    """Run job `name` once for time `now` (default: the time), with the keyword arguments it
+    was enqueued with (`args`), and return its result."""
     job = (registry or discover()).get(name)
     now = ensure_aware(now or utcnow())
     started = time.monotonic()
-    result = job(now)
+    result = job(now, **(args or {}))
     log.info("job %s done in %.2fs: %s", name, time.monotonic() - started,
              {k: v for k, v in result.items() if isinstance(v, int | float | bool)})
     return result
@@ -72,16 +74,17 @@ def start_scheduler(*, names: Iterable[str] | None = None, registry: JobRegistry
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         for job in jobs:
-            if job.every is None:
+            every = job.interval()
+            if every is None:
                 continue
-            scheduler.add_job(_run_scheduled, IntervalTrigger(seconds=job.every.total_seconds(),
+            scheduler.add_job(_run_scheduled, IntervalTrigger(seconds=every.total_seconds(),
                                                               timezone=UTC),
                               args=[job.name, registry], id=job.name, name=job.name,
                               # Leaving next_run_time out: the first run one period from now.
                               **({"next_run_time": utcnow()} if run_now else {}))
         scheduler.start()
         log.info("scheduler started: %s",
-                 ", ".join(f"{j.name} every {j.every}" for j in jobs if j.every) or "no jobs")
+                 ", ".join(f"{j.name} every {j.interval()}" for j in jobs if j.every) or "no jobs")
         _scheduler = scheduler
         return scheduler
 
