@@ -44,6 +44,11 @@ PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5,
                  "interval_max": 1.0}
 
 
+class JobFailed(Exception):
+    """A job's failure as the engine reports it: its name and the kind of error only (the
+    original may carry data, e.g. a database error's SQL parameters, which Celery would log)."""
+
+
 def run_job_task(name: str, now_iso: str | None = None, **args: Any) -> dict[str, Any]:
     """The body of the one Celery task: run job `name` for `now_iso` (None: the time)."""
     now = datetime.fromisoformat(now_iso) if now_iso else None
@@ -51,10 +56,10 @@ def run_job_task(name: str, now_iso: str | None = None, **args: Any) -> dict[str
         return runner.run_job(name, now, args=args)
     except BankvocError as exc:
         log.error("job %s failed: %s", name, exc.message)
-        raise
+        raise JobFailed(f"job {name} failed: {exc.code}") from None
     except Exception as exc:
         log.error("job %s failed: %s", name, type(exc).__name__)
-        raise
+        raise JobFailed(f"job {name} failed: {type(exc).__name__}") from None
 
 
 def _fresh_connections(**_kwargs: Any) -> None:
@@ -74,6 +79,19 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             schedule[job.name] = {"task": TASK_NAME, "schedule": every.total_seconds(),
                                   "args": (job.name, None)}
     return schedule
+
+
+def transport_options(settings: Settings) -> dict[str, Any]:
+    """The broker connection's options. Redis: redeliver what a dead worker held after the
+    visibility timeout, and notice a dead connection (time-outs, keep-alive, health checks)
+    rather than wait on it for ever, a known way for a worker to stop consuming after the
+    broker restarts (celery/celery#8030, #8091). RabbitMQ redelivers a closed connection's
+    unacknowledged messages itself and has heartbeats."""
+    if not (settings.broker_url or "").startswith(("redis://", "rediss://")):
+        return {}
+    return {"visibility_timeout": settings.broker_visibility_timeout_seconds,
+            "socket_timeout": 30.0, "socket_connect_timeout": 5.0, "socket_keepalive": True,
+            "retry_on_timeout": True, "health_check_interval": 10}
 
 
 def build_app(settings: Settings) -> Celery:
@@ -98,10 +116,7 @@ def build_app(settings: Settings) -> Celery:
         worker_enable_remote_control=False, worker_send_task_events=False,
         broker_connection_retry_on_startup=True, broker_connection_max_retries=None,
         broker_connection_timeout=2.0,
-        # Redis: redeliver what a dead worker held; ignored by RabbitMQ, which redelivers a
-        # closed connection's unacknowledged messages itself.
-        broker_transport_options={
-            "visibility_timeout": settings.broker_visibility_timeout_seconds},
+        broker_transport_options=transport_options(settings),
         timezone="UTC", enable_utc=True,
         beat_schedule=beat_schedule(),
     )

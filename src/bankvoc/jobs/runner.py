@@ -10,6 +10,7 @@ same `run_job(name, now)` from its own task (`now` travels as an ISO-8601 string
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable
@@ -20,12 +21,16 @@ from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
     BackgroundScheduler,
 )
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from sqlalchemy.exc import OperationalError
 
+from bankvoc.core.db import is_write_conflict
 from bankvoc.core.errors import BankvocError
 from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.jobs.registry import JobRegistry, discover
 
 log = logging.getLogger(__name__)
+
+WRITE_CONFLICT_ATTEMPTS = 5
 
 
 def run_job(name: str, now: datetime | None = None, *,
@@ -36,7 +41,18 @@ def run_job(name: str, now: datetime | None = None, *,
     job = (registry or discover()).get(name)
     now = ensure_aware(now or utcnow())
     started = time.monotonic()
-    result = job(now, **(args or {}))
+    for attempt in range(1, WRITE_CONFLICT_ATTEMPTS + 1):
+        try:
+            result = job(now, **(args or {}))
+            break
+        except OperationalError as exc:
+            # SQLite: a unit of work that read first and then found another writer had
+            # committed cannot take the write lock; its work was rolled back, and a job is
+            # idempotent: run it again (PostgreSQL waits for the lock instead).
+            if not is_write_conflict(exc) or attempt == WRITE_CONFLICT_ATTEMPTS:
+                raise
+            log.info("job %s: write conflict, run again (attempt %d)", name, attempt + 1)
+            time.sleep(0.05 * attempt + random.random() * 0.1)
     log.info("job %s done in %.2fs: %s", name, time.monotonic() - started,
              {k: v for k, v in result.items() if isinstance(v, int | float | bool)})
     return result
