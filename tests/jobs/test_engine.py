@@ -36,8 +36,6 @@ from tests.jobs.brokers import (
 )
 from tests.notify.conftest import CONTEXT
 
-pytestmark = pytest.mark.slow
-
 # How long the broker stays down in the outage test (seconds).
 OUTAGE_SECONDS = float(os.environ.get("BANKVOC_TEST_OUTAGE_SECONDS", "3"))
 
@@ -135,6 +133,46 @@ def fail_after_marking(key: str) -> None:
         raise RuntimeError("the change fails")
 
 
+class TestBeatSchedule:
+    def test_every_periodic_job_on_its_interval_or_the_operators(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("BANKVOC_JOB_INTERVALS", '{"notify.dispatch": 5}')
+        reset_settings()
+        schedule = engine.beat_schedule()
+        assert schedule["notify.dispatch"] == {"task": engine.TASK_NAME, "schedule": 5.0,
+                                               "args": ("notify.dispatch", None)}
+        assert schedule["cases.sla_sweep"]["schedule"] == 60.0
+        assert "probe.mark" not in schedule  # on demand only
+
+    def test_a_non_positive_interval_is_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("BANKVOC_JOB_INTERVALS", '{"notify.dispatch": 0}')
+        reset_settings()
+        with pytest.raises(ValueError, match="positive number of seconds"):
+            engine.beat_schedule()
+
+
+class TestBuildApp:
+    def test_jobs_are_acknowledged_after_they_ran_and_handed_back_by_a_dead_worker(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("BANKVOC_BROKER_URL", "redis://127.0.0.1:6379/0")
+        monkeypatch.setenv("BANKVOC_BROKER_QUEUE", "bankvoc-x")
+        reset_settings()
+        conf = engine.celery_app().conf
+        assert conf.task_acks_late
+        assert conf.task_reject_on_worker_lost
+        assert conf.worker_prefetch_multiplier == 1
+        assert (conf.task_default_queue, conf.task_default_exchange) == ("bankvoc-x",) * 2
+        assert conf.broker_transport_options["visibility_timeout"] == 3600
+        assert engine.TASK_NAME in engine.celery_app().tasks
+
+    def test_without_a_broker_it_says_what_to_set(self) -> None:
+        from bankvoc.core.errors import ConfigurationError
+
+        with pytest.raises(ConfigurationError, match="BANKVOC_BROKER_URL"):
+            engine.celery_app()
+
+
+@pytest.mark.slow
 class TestWorker:
     def test_jobs_run_once_after_commit_and_never_on_rollback(
             self, deployment: Deployment) -> None:
@@ -191,6 +229,7 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.kill()
 
 
+@pytest.mark.slow
 class TestBrokerOutage:
     def test_the_broker_down_for_a_while_loses_nothing_and_duplicates_nothing(
             self, own_redis: RedisServer, database: str, tmp_path: Path,
