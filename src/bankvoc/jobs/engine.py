@@ -103,6 +103,8 @@ def build_app(settings: Settings) -> Celery:
             "scheduler` or `bankvoc serve` runs them in process", field="broker_url")
     queue = settings.broker_queue
     app = Celery("bankvoc", broker=settings.broker_url, set_as_current=False)
+    if settings.broker_url.startswith("redis://"):
+        app.conf.broker_transport = "bankvoc.jobs.redis_transport:Transport"
     app.conf.update(
         task_default_queue=queue, task_default_exchange=queue,
         task_default_routing_key=queue,
