@@ -213,3 +213,34 @@ class TestNotificationsAfterCommit:
         assert not (tmp_path / "notify" / "sms.jsonl").exists()
         with unit_of_work() as session:
             assert session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+class TestLocalPool:
+    def test_a_job_already_waiting_in_the_pool_is_not_queued_again(
+            self, local: None, unit: Unit) -> None:
+        started, release = threading.Event(), threading.Event()
+        runs: list[int] = []
+
+        def slow(now: datetime, **args: Any) -> dict[str, Any]:
+            runs.append(args["n"])
+            started.set()
+            release.wait(10)
+            return {}
+
+        registry.job("test.slow")(slow)
+        registry.job("test.blocked")(slow)
+        try:
+            with unit() as session:  # occupies both threads of the pool
+                enqueue_job(session, "test.slow", n=1)
+                enqueue_job(session, "test.slow", n=2)
+            assert started.wait(10)
+            for _ in range(3):  # three commits while the pool is busy: one run waits
+                with unit() as session:
+                    enqueue_job(session, "test.blocked", n=3)
+            release.set()
+            assert wait_local_jobs(timeout=30)
+        finally:
+            release.set()
+            registry.remove("test.slow")
+            registry.remove("test.blocked")
+        assert sorted(runs) == [1, 2, 3]

@@ -137,14 +137,29 @@ _executor: ThreadPoolExecutor | None = None
 _futures: set[Future[None]] = set()
 
 
+_waiting: set[Pending] = set()
+
+
 def _submit(item: Pending) -> None:
+    """Queue `item` in the pool, unless the same job is queued and not started yet: that run
+    will see this commit's work too (a burst of commits, e.g. a bulk import's batches, runs
+    the job at most once at a time plus once more, not once per commit)."""
     global _executor
     with _lock:
+        if item in _waiting:
+            return
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bankvoc-job")
-        future = _executor.submit(_run_local, item)
+        _waiting.add(item)
+        future = _executor.submit(_start_local, item)
         _futures.add(future)
     future.add_done_callback(_forget)
+
+
+def _start_local(item: Pending) -> None:
+    with _lock:
+        _waiting.discard(item)
+    _run_local(item)
 
 
 def _forget(future: Future[None]) -> None:
