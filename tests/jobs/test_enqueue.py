@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bankvoc.core.db import transaction, unit_of_work
 from bankvoc.core.errors import Invalid
 from bankvoc.core.settings import reset_settings
-from bankvoc.jobs import engine
+from bankvoc.jobs import engine, runner
 from bankvoc.jobs.enqueue import enqueue_job, pending_jobs, wait_local_jobs
 from bankvoc.jobs.registry import UnknownJob, registry
 from bankvoc.notify import service as notify_service
@@ -244,3 +244,19 @@ class TestLocalPool:
             registry.remove("test.slow")
             registry.remove("test.blocked")
         assert sorted(runs) == [1, 2, 3]
+
+    def test_auto_runs_them_only_where_the_in_process_scheduler_runs(
+            self, calls: Calls, unit: Unit, monkeypatch: pytest.MonkeyPatch) -> None:
+        mode(monkeypatch, "auto")
+        with unit() as session:  # a one-shot command: left to the scheduler
+            enqueue_job(session, "test.record", case_id=1)
+        assert wait_local_jobs(timeout=30)
+        assert calls.seen == []
+        runner.start_scheduler(names=[])  # `bankvoc serve` / `bankvoc scheduler`
+        try:
+            with unit() as session:
+                enqueue_job(session, "test.record", case_id=2)
+            assert wait_local_jobs(timeout=30)
+        finally:
+            runner.stop_scheduler()
+        assert [args for _, args, _ in calls.seen] == [{"case_id": 2}]

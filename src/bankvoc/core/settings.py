@@ -40,8 +40,11 @@ class Settings(BaseSettings):
     job_modules: str = ""
     # Without a broker, a job enqueued with `enqueue_job` runs after its transaction commits:
     # "thread" in a small pool of this process (the committing request does not wait),
-    # "inline" in the committing thread, "off" not at all (the periodic schedule catches up).
-    jobs_local: Literal["thread", "inline", "off"] = "thread"
+    # "inline" in the committing thread, "off" not at all (the periodic schedule catches up);
+    # "auto": "thread" in a process that runs the in-process scheduler (`bankvoc serve`,
+    # `bankvoc scheduler`), else "off" (one-shot commands such as a bulk import or the demo
+    # load leave it to the scheduler, rather than compete with themselves for SQLite's lock).
+    jobs_local: Literal["auto", "thread", "inline", "off"] = "auto"
     secret_key: str | None = None
     # Keyring "id:base64key[,id:base64key…]"; the first entry encrypts, all of them decrypt.
     pii_key: str | None = None

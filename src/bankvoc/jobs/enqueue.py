@@ -7,9 +7,11 @@ enqueued. The same job enqueued twice in one transaction (same name and argument
 
 Where it runs after the commit:
 - with `BANKVOC_BROKER_URL`: published to the broker, a `bankvoc worker` runs it;
-- without, per `BANKVOC_JOBS_LOCAL`: "thread" (default) in a small thread pool of this process,
-  so the committing request does not wait; "inline" in the committing thread before the
-  unit of work returns; "off" not at all.
+- without, per `BANKVOC_JOBS_LOCAL`: "thread" in a small thread pool of this process, so the
+  committing request does not wait; "inline" in the committing thread before the unit of work
+  returns; "off" not at all (the periodic run does the work); "auto" (the default): "thread"
+  in a process that runs the in-process scheduler (`bankvoc serve`, `bankvoc scheduler`),
+  "off" in any other (one-shot commands).
 
 The commit is done when the job is sent, so a failure to send (the broker down longer than
 the publish retries, about two seconds) is logged and not raised. Nothing is lost with it:
@@ -114,6 +116,8 @@ def _send(item: Pending) -> None:
                       "periodic run does the work", item.name, type(exc).__name__)
         return
     mode = settings.jobs_local
+    if mode == "auto":
+        mode = "thread" if runner.scheduler_running() else "off"
     if mode == "off":
         log.debug("job %s left to its periodic run (BANKVOC_JOBS_LOCAL=off)", item.name)
     elif mode == "inline":
