@@ -53,7 +53,8 @@ def delete_queue(url: str, queue: str) -> None:
             channel = connection.default_channel
             if url.startswith("redis"):
                 client = channel.client
-                client.delete(queue)
+                client.delete(queue, f"_kombu.binding.{queue}",
+                              f"_kombu.binding_permanent.{queue}")
                 for priority in range(1, 10):
                     client.delete(f"{queue}\x06\x16{priority}")
             else:
