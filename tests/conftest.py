@@ -38,6 +38,9 @@ def _set_test_environment() -> None:
             del os.environ[name]
     os.environ["BANKVOC_SECRET_KEY"] = TEST_SECRET
     os.environ["BANKVOC_PII_KEY"] = TEST_PII_KEY
+    # Follow-up jobs (bankvoc.jobs.enqueue) do not run after a test's commits unless the test
+    # asks for them (tests/jobs): a test sees the database exactly as its own code left it.
+    os.environ["BANKVOC_JOBS_LOCAL"] = "off"
     reset_settings()
     reset_engines()
 

@@ -21,7 +21,7 @@ from bankvoc.customers.cli import customers_app
 from bankvoc.demo.cli import demo_app
 from bankvoc.intake.channels.cli import channels_app
 from bankvoc.intake.cli import import_command
-from bankvoc.jobs.cli import jobs_app, scheduler_command
+from bankvoc.jobs.cli import jobs_app, scheduler_command, worker_command
 from bankvoc.nlp.cli import classify_command, model_app
 from bankvoc.nlp.faq_cli import faq_app
 from bankvoc.nlp.taxonomy_cli import taxonomy_app
@@ -72,6 +72,7 @@ app.add_typer(report_app, name="report")
 app.command("import")(import_command)
 app.command("classify")(classify_command)
 app.command("scheduler")(scheduler_command)
+app.command("worker")(worker_command)
 
 
 @app.callback()
@@ -119,7 +120,8 @@ def serve(
     jobs: Annotated[bool, typer.Option(
         "--jobs/--no-jobs", help="Run the background jobs (SLA sweeps, notifications, "
                                  "callbacks) in this process; off when a separate "
-                                 "`bankvoc scheduler` runs them")] = True,
+                                 "`bankvoc scheduler` runs them, and always off with "
+                                 "BANKVOC_BROKER_URL (workers run them)")] = True,
 ) -> None:
     """Serve the web pages and the API."""
     import uvicorn
@@ -137,6 +139,7 @@ def serve(
 
         typer.echo(f"Demo: log in as demo_admin (or any demo user) with the password "
                    f"{DEMO_PASSWORD}", err=True)
+    jobs = jobs and not get_settings().broker_url
     if jobs:
         start_scheduler()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from bankvoc.analytics.kpis import REGISTRY
 from bankvoc.analytics.models import CaseRollup, RollupMark
 from bankvoc.analytics.periods import parse_period
 from bankvoc.cases.models import Case
+from bankvoc.core.db import build_engine, session_factory, transaction
 from bankvoc.core.errors import Forbidden, Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.surveys.models import Callback
@@ -287,3 +289,31 @@ class TestDrill:
                              after_id=first[-1].id)
         assert len(first) == 3
         assert len(rest) == 1
+
+
+class TestRefreshTakesTurns:
+    def test_a_second_refresh_waits_until_the_first_commits(
+            self, backend: str, fresh_db_url: str) -> None:
+        """Workers refreshing at once must not both rebuild a month (it would be stored
+        twice); on SQLite the one writer at a time does it."""
+        if backend != "postgresql":
+            pytest.skip("PostgreSQL's advisory lock; SQLite has one writer at a time")
+        engine = build_engine(fresh_db_url)
+        sessions = session_factory(engine)
+        finished = threading.Event()
+
+        def second() -> None:
+            with transaction(sessions) as session:
+                service.refresh_rollup(session)
+            finished.set()
+
+        try:
+            with transaction(sessions) as first:
+                service.refresh_rollup(first)
+                other = threading.Thread(target=second)
+                other.start()
+                assert not finished.wait(1.0)  # held back while the first is open
+            assert finished.wait(20)
+            other.join()
+        finally:
+            engine.dispose()

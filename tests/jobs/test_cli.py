@@ -11,9 +11,11 @@ from typer.testing import CliRunner
 
 from bankvoc.core.db import unit_of_work
 from bankvoc.core.settings import reset_settings
-from bankvoc.jobs.cli import jobs_app, scheduler_command
+from bankvoc.jobs import engine
+from bankvoc.jobs.cli import jobs_app, scheduler_command, worker_command
 from bankvoc.notify import service as notify_service
 from bankvoc.notify.service import Recipient
+from tests.jobs.brokers import REDIS_URL, delete_queue, queue_name, reachable
 from tests.notify.conftest import CONTEXT
 
 runner = CliRunner()
@@ -85,3 +87,61 @@ class TestScheduler:
         assert "notify.dispatch (every 30s)" in result.stderr
         assert "scheduler stopped" in result.stderr
         assert len(due_sms.read_text(encoding="utf-8").splitlines()) == 1
+
+    def test_with_a_broker_celery_beat_sends_the_periodic_jobs_to_the_queue(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        if not reachable(REDIS_URL):
+            pytest.skip("redis not reachable")
+        queue = queue_name()
+        for name, value in {"BANKVOC_BROKER_URL": REDIS_URL, "BANKVOC_BROKER_QUEUE": queue,
+                            "BANKVOC_DATA_DIR": str(tmp_path),
+                            "BANKVOC_JOB_INTERVALS": '{"notify.dispatch": 0.5}'}.items():
+            monkeypatch.setenv(name, value)
+        reset_settings()
+        app = typer.Typer()
+        app.command()(scheduler_command)
+        try:
+            result = runner.invoke(app, ["--stop-after", "2.5"])
+            assert result.exit_code == 0, result.output
+            assert f"Celery beat, queue {queue}" in result.stderr
+            assert "notify.dispatch (every 0.5s)" in result.stderr
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL)
+            sent = [json.loads(m) for m in client.lrange(queue, 0, -1)]
+            client.close()
+        finally:
+            engine.reset()
+            delete_queue(REDIS_URL, queue)
+        jobs = [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in sent]
+        assert len(jobs) >= 2  # every half second for 2.5 s
+        assert set(jobs) == {(engine.TASK_NAME, "['notify.dispatch', None]")}
+        assert list(tmp_path.glob("celerybeat-schedule*"))  # beat's state, in the data dir
+
+
+class TestWorker:
+    def test_without_a_broker_it_says_what_to_set(self) -> None:
+        app = typer.Typer()
+        app.command()(worker_command)
+        result = runner.invoke(app, [])
+        assert result.exit_code == 2
+        assert "BANKVOC_BROKER_URL" in result.stderr
+        assert "Traceback" not in result.output
+
+    def test_an_unknown_pool_is_a_clear_error(self) -> None:
+        app = typer.Typer()
+        app.command()(worker_command)
+        result = runner.invoke(app, ["--pool", "gevent"])
+        assert result.exit_code == 2
+        assert "--pool is prefork, threads or solo" in result.stderr
+
+
+class TestIntervals:
+    def test_the_operators_interval_replaces_the_jobs_own(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("BANKVOC_JOB_INTERVALS", '{"notify.dispatch": 10}')
+        reset_settings()
+        jobs = {job["name"]: job for job in last_json(  # type: ignore[attr-defined]
+            runner.invoke(jobs_app, ["list", "--json"]).stdout)["jobs"]}
+        assert jobs["notify.dispatch"]["every_seconds"] == 10
+        assert jobs["cases.sla_sweep"]["every_seconds"] == 60

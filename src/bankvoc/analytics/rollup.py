@@ -78,7 +78,11 @@ def mark_new_cases(session: Session, cases: Iterable[tuple[datetime, int]]) -> N
 
 def refresh(session: Session, *, tz: ZoneInfo, limit: int = MARKS_PER_REFRESH) -> RefreshReport:
     """Rebuild the rows of every marked bucket (at most `limit` marks in one go): each marked
-    org's month, day rows and month rows alike."""
+    org's month, day rows and month rows alike.
+
+    Refreshes in several processes at once (workers) take turns: each recomputes months by
+    deleting and re-inserting their rows, and two at once would store a month twice."""
+    _one_at_a_time(session)
     marks = session.execute(select(RollupMark.id, RollupMark.utc_day, RollupMark.org_id)
                             .order_by(RollupMark.id).limit(limit)).all()
     report = RefreshReport(marks=len(marks))
@@ -98,8 +102,20 @@ def refresh(session: Session, *, tz: ZoneInfo, limit: int = MARKS_PER_REFRESH) -
     return report
 
 
+# The key of the PostgreSQL advisory lock that refreshes and rebuilds take in turn.
+_LOCK_KEY = 0x62766F63_726F6C6C  # "bvocroll"
+
+
+def _one_at_a_time(session: Session) -> None:
+    """Hold the roll-up's lock to the end of the transaction (PostgreSQL: an advisory lock,
+    waited for; SQLite: its one writer at a time already does it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
 def rebuild(session: Session, *, start: date, end: date, tz: ZoneInfo) -> RefreshReport:
     """Recompute every row of the months from `start`'s to `end`'s, for every org."""
+    _one_at_a_time(session)
     if session.get_bind().dialect.name == "postgresql":
         # A rebuild follows bulk loads, which autovacuum has not analysed yet: without
         # statistics the planner looks repeat complaints up through the 30-day range of

@@ -24,7 +24,27 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANKVOC_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./var/bankvoc.db"
+    # Background jobs (bankvoc.jobs). With a broker (redis://… or amqp://…) they run on Celery:
+    # `bankvoc worker` processes run them, `bankvoc scheduler` (Celery beat) times the periodic
+    # ones. Unset: they run in this process (APScheduler; follow-up jobs see `jobs_local`).
     broker_url: str | None = None
+    # The queue (and exchange) of this installation's jobs on the broker.
+    broker_queue: str = Field(default="bankvoc", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    # Redis only: a job taken by a worker that died (SIGKILL, lost machine) goes back to the
+    # queue once it has been unacknowledged this long; keep it above the longest job (a job
+    # still running then is run a second time, which idempotent jobs allow).
+    broker_visibility_timeout_seconds: float = Field(default=3600.0, gt=0)
+    # Periodic jobs' intervals in seconds instead of their own, as JSON ({"notify.dispatch": 10}).
+    job_intervals: dict[str, float] = Field(default_factory=dict)
+    # Extra modules declaring @job functions, besides every feature's tasks.py ("a.b,c.d").
+    job_modules: str = ""
+    # Without a broker, a job enqueued with `enqueue_job` runs after its transaction commits:
+    # "thread" in a small pool of this process (the committing request does not wait),
+    # "inline" in the committing thread, "off" not at all (the periodic schedule catches up);
+    # "auto": "thread" in a process that runs the in-process scheduler (`bankvoc serve`,
+    # `bankvoc scheduler`), else "off" (one-shot commands such as a bulk import or the demo
+    # load leave it to the scheduler, rather than compete with themselves for SQLite's lock).
+    jobs_local: Literal["auto", "thread", "inline", "off"] = "auto"
     secret_key: str | None = None
     # Keyring "id:base64key[,id:base64key…]"; the first entry encrypts, all of them decrypt.
     pii_key: str | None = None
@@ -164,6 +184,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except Exception as exc:  # zoneinfo raises several types for bad names
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("job_intervals")
+    @classmethod
+    def _positive_intervals(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, seconds in value.items():
+            if not seconds > 0:
+                raise ValueError(f"job_intervals (BANKVOC_JOB_INTERVALS): {name!r} needs a "
+                                 "positive number of seconds")
         return value
 
     @field_validator("trusted_proxies")

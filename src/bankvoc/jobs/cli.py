@@ -1,4 +1,5 @@
-"""`bankvoc jobs list|run` and `bankvoc scheduler`: background jobs by hand or on schedule."""
+"""`bankvoc jobs list|run`, `bankvoc scheduler` and `bankvoc worker`: background jobs by hand,
+on schedule, and on the broker's workers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ import typer
 
 from bankvoc.core.cliutil import emit_json, handle_errors
 from bankvoc.core.errors import Invalid
+from bankvoc.core.settings import get_settings
 from bankvoc.jobs import runner
 from bankvoc.jobs.registry import discover
 
@@ -34,13 +36,17 @@ def list_command(as_json: JsonOpt = False) -> None:
     """Every job with its schedule."""
     jobs = discover().all()
     rows: list[dict[str, Any]] = [
-        {"name": j.name, "every_seconds": j.every.total_seconds() if j.every else None,
+        {"name": j.name, "every_seconds": _seconds(j.interval()),
          "description": j.description} for j in jobs]
     if as_json:
         emit_json({"jobs": rows})
         return
     for row in rows:
         typer.echo(f"{row['name']:<24} {_every(row['every_seconds']):<14} {row['description']}")
+
+
+def _seconds(every: timedelta | None) -> float | None:
+    return None if every is None else every.total_seconds()
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -69,12 +75,18 @@ def run_command(
     typer.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
 
+StopAfter = Annotated[float | None, typer.Option(
+    "--stop-after", help="Stop after this many seconds (for smoke tests)")]
+
+
 @handle_errors
-def scheduler_command(
-    stop_after: Annotated[float | None, typer.Option(
-        "--stop-after", help="Stop after this many seconds (for smoke tests)")] = None,
-) -> None:
-    """Run the periodic jobs in the foreground until Ctrl-C (or SIGTERM)."""
+def scheduler_command(stop_after: StopAfter = None) -> None:
+    """Run the periodic jobs on their schedule in the foreground until Ctrl-C (or SIGTERM):
+    with BANKVOC_BROKER_URL, Celery beat sends them to the workers (run one scheduler per
+    installation); without it, they run in this process."""
+    if get_settings().broker_url:
+        _beat(stop_after)
+        return
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     stop = threading.Event()
 
@@ -85,10 +97,7 @@ def scheduler_command(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, _stop)
-    jobs = [j for j in discover().all() if j.every is not None]
-    typer.echo("scheduler running: " + (", ".join(
-        f"{j.name} ({_every(j.every.total_seconds() if j.every else None)})" for j in jobs)
-        or "no periodic jobs") + "; Ctrl-C stops it", err=True)
+    _announce("scheduler running")
     runner.start_scheduler()
     deadline = None if stop_after is None else time.monotonic() + stop_after
     try:
@@ -102,3 +111,65 @@ def scheduler_command(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         typer.echo("scheduler stopped", err=True)
+
+
+def _announce(what: str) -> None:
+    jobs = [j for j in discover().all() if j.every is not None]
+    typer.echo(f"{what}: " + (", ".join(
+        f"{j.name} ({_every(_seconds(j.interval()))})" for j in jobs)
+        or "no periodic jobs") + "; Ctrl-C stops it", err=True)
+
+
+def _beat(stop_after: float | None) -> None:
+    """Celery beat in this process, its schedule state under the data directory."""
+    from celery.beat import Service
+
+    from bankvoc.jobs import engine
+
+    app = engine.celery_app()
+    state = get_settings().data_dir / "celerybeat-schedule"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    service = Service(app, max_interval=1.0, schedule_filename=str(state))
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        service.stop(wait=False)
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, _stop)
+    timer = None
+    if stop_after is not None:
+        timer = threading.Timer(stop_after, service.stop, kwargs={"wait": False})
+        timer.daemon = True
+        timer.start()
+    _announce(f"scheduler (Celery beat, queue {get_settings().broker_queue}) running")
+    try:
+        service.start()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        typer.echo("scheduler stopped", err=True)
+
+
+@handle_errors
+def worker_command(
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", "-c", min=1, help="Jobs run at once (worker processes)")] = 2,
+    pool: Annotated[str, typer.Option(
+        "--pool", help="Celery pool: prefork (processes), threads or solo")] = "prefork",
+    loglevel: Annotated[str, typer.Option("--loglevel", help="Log level")] = "INFO",
+) -> None:
+    """Run jobs from the broker (BANKVOC_BROKER_URL) until Ctrl-C or SIGTERM (a warm stop:
+    running jobs finish). Start as many as the load needs, on any machine."""
+    from bankvoc.jobs import engine
+
+    if pool not in ("prefork", "threads", "solo"):
+        raise Invalid("--pool is prefork, threads or solo", field="--pool")
+    app = engine.celery_app()  # ConfigurationError without a broker
+    discover()
+    app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}",
+                     f"--pool={pool}", f"--queues={get_settings().broker_queue}",
+                     "--without-gossip", "--without-mingle", "--without-heartbeat"])

@@ -1,7 +1,9 @@
 """The job registry: `@job(name, every=...)` on a plain function `fn(now) -> dict`.
 
 Rules for a job (so any engine can run it, the in-process scheduler or a distributed one):
-- it takes only the time it runs for (`now`, UTC) and returns a JSON-serialisable dict;
+- it takes the time it runs for (`now`, UTC), and keyword arguments only if it is enqueued with
+  some (`enqueue_job(session, name, **args)`: ids and plain values, JSON-serialisable), and
+  returns a JSON-serialisable dict;
 - it opens its own unit of work (`bankvoc.core.db.unit_of_work`) and commits it itself;
 - it is idempotent and safe to run twice at once (claims, dedupe keys, guarded updates).
 """
@@ -18,8 +20,9 @@ from typing import Any
 
 import bankvoc
 from bankvoc.core.errors import ConfigurationError, NotFound
+from bankvoc.core.settings import get_settings
 
-JobFunction = Callable[[datetime], dict[str, Any]]
+JobFunction = Callable[..., dict[str, Any]]
 
 
 class UnknownJob(NotFound):
@@ -34,8 +37,15 @@ class Job:
     every: timedelta | None
     description: str
 
-    def __call__(self, now: datetime) -> dict[str, Any]:
-        return self.fn(now)
+    def __call__(self, now: datetime, **args: Any) -> dict[str, Any]:
+        return self.fn(now, **args)
+
+    def interval(self) -> timedelta | None:
+        """How often it runs: `every`, or the operator's `BANKVOC_JOB_INTERVALS` for it."""
+        if self.every is None:
+            return None
+        seconds = get_settings().job_intervals.get(self.name)
+        return self.every if seconds is None else timedelta(seconds=seconds)
 
 
 class JobRegistry:
@@ -87,7 +97,8 @@ _discovered = False
 
 
 def discover() -> JobRegistry:
-    """Import every feature's `tasks` module (bankvoc.<feature>.tasks), once."""
+    """Import every feature's `tasks` module (bankvoc.<feature>.tasks), once, and the modules
+    named in `BANKVOC_JOB_MODULES` (each time they are new)."""
     global _discovered
     if not _discovered:
         for module in pkgutil.iter_modules(bankvoc.__path__):
@@ -95,4 +106,10 @@ def discover() -> JobRegistry:
             if module.ispkg and importlib.util.find_spec(name) is not None:
                 importlib.import_module(name)
         _discovered = True
+    for name in filter(None, (part.strip() for part in get_settings().job_modules.split(","))):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigurationError(f"job module {name!r} (BANKVOC_JOB_MODULES) cannot be "
+                                     f"imported: {exc}", field="job_modules") from None
     return registry

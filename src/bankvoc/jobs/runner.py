@@ -10,6 +10,7 @@ same `run_job(name, now)` from its own task (`now` travels as an ISO-8601 string
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable
@@ -20,21 +21,38 @@ from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
     BackgroundScheduler,
 )
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from sqlalchemy.exc import OperationalError
 
+from bankvoc.core.db import is_write_conflict
 from bankvoc.core.errors import BankvocError
 from bankvoc.core.timeutil import ensure_aware, utcnow
 from bankvoc.jobs.registry import JobRegistry, discover
 
 log = logging.getLogger(__name__)
 
+WRITE_CONFLICT_ATTEMPTS = 5
+
 
 def run_job(name: str, now: datetime | None = None, *,
-            registry: JobRegistry | None = None) -> dict[str, Any]:
-    """Run job `name` once for time `now` (default: the time) and return its result."""
+            registry: JobRegistry | None = None, args: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    """Run job `name` once for time `now` (default: the time), with the keyword arguments it
+    was enqueued with (`args`), and return its result."""
     job = (registry or discover()).get(name)
     now = ensure_aware(now or utcnow())
     started = time.monotonic()
-    result = job(now)
+    for attempt in range(1, WRITE_CONFLICT_ATTEMPTS + 1):
+        try:
+            result = job(now, **(args or {}))
+            break
+        except OperationalError as exc:
+            # SQLite: a unit of work that read first and then found another writer had
+            # committed cannot take the write lock; its work was rolled back, and a job is
+            # idempotent: run it again (PostgreSQL waits for the lock instead).
+            if not is_write_conflict(exc) or attempt == WRITE_CONFLICT_ATTEMPTS:
+                raise
+            log.info("job %s: write conflict, run again (attempt %d)", name, attempt + 1)
+            time.sleep(0.05 * attempt + random.random() * 0.1)
     log.info("job %s done in %.2fs: %s", name, time.monotonic() - started,
              {k: v for k, v in result.items() if isinstance(v, int | float | bool)})
     return result
@@ -72,16 +90,17 @@ def start_scheduler(*, names: Iterable[str] | None = None, registry: JobRegistry
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         for job in jobs:
-            if job.every is None:
+            every = job.interval()
+            if every is None:
                 continue
-            scheduler.add_job(_run_scheduled, IntervalTrigger(seconds=job.every.total_seconds(),
+            scheduler.add_job(_run_scheduled, IntervalTrigger(seconds=every.total_seconds(),
                                                               timezone=UTC),
                               args=[job.name, registry], id=job.name, name=job.name,
                               # Leaving next_run_time out: the first run one period from now.
                               **({"next_run_time": utcnow()} if run_now else {}))
         scheduler.start()
         log.info("scheduler started: %s",
-                 ", ".join(f"{j.name} every {j.every}" for j in jobs if j.every) or "no jobs")
+                 ", ".join(f"{j.name} every {j.interval()}" for j in jobs if j.every) or "no jobs")
         _scheduler = scheduler
         return scheduler
 

@@ -49,6 +49,7 @@ from bankvoc.core.timeutil import utcnow
 from bankvoc.customers import masking
 from bankvoc.customers import service as customer_service
 from bankvoc.customers.crypto import KeyRing
+from bankvoc.jobs.enqueue import enqueue_job
 from bankvoc.notify.adapters import Adapter, Message, adapters_from_settings, mask_address
 from bankvoc.notify.enums import DUE_STATUSES, Channel, Language, RecipientKind, Status
 from bankvoc.notify.errors import DeliveryError
@@ -153,6 +154,8 @@ def enqueue(
     row = session.scalars(stmt.values(**values).returning(Notification)).first()
     if row is None:
         log.info("notification %s already enqueued; not again", dedupe_key)
+    else:
+        _dispatch_after_commit(session)
     return cast(Notification | None, row)
 
 
@@ -168,6 +171,14 @@ def enqueue_many(session: Session, items: Sequence[Outgoing], *,
     moment = now or utcnow()
     bulk_insert(session, Notification, [_row(item, moment, templates, ring) for item in items],
                 skip_taken=["dedupe_key"])
+    if items:
+        _dispatch_after_commit(session)
+
+
+def _dispatch_after_commit(session: Session) -> None:
+    """Send what was queued as soon as the transaction commits (the `notify.dispatch` job,
+    once per transaction), rather than on the dispatcher's next periodic run."""
+    enqueue_job(session, "notify.dispatch")
 
 
 def _row(item: Outgoing, now: datetime, templates: TemplateSet, ring: KeyRing) -> dict[str, Any]:
