@@ -4,8 +4,11 @@ injection, OWASP): a property over generated texts and a corpus of known attacks
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import sys
 import zipfile
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -71,6 +74,24 @@ class TestXlsxBytes:
             sheets = b"".join(archive.read(n) for n in archive.namelist()
                               if n.startswith("xl/worksheets/"))
         assert b"<f>" not in sheets
+
+
+    def test_a_row_source_failing_part_way_leaves_no_half_written_sheet(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Seen under the API fuzzing: a refused export left a write-only sheet that failed
+        # again, unraisably, when collected.
+        unraisable: list[object] = []
+        monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+        def rows() -> Iterator[list[tables.Cell]]:
+            yield ["a"]
+            raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            tables.xlsx_bytes(["h"], rows())
+        gc.collect()
+        assert unraisable == []
 
 
 class TestNeutraliseRow:

@@ -57,10 +57,13 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], *,
                title: str = "Sheet1") -> bytes:
+    # Rows are made first: a row source that fails part-way (a refused filter, say) leaves no
+    # half-written write-only sheet behind to fail again when it is collected.
+    made = [list(row) for row in rows]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(list(header))
-    for row in rows:
+    for row in made:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
