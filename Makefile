@@ -9,7 +9,7 @@ DEMO_CASES ?= 20000
 NPM_STAMP := node_modules/.installed-stamp
 ECHARTS   := src/bankvoc/web/static/vendor/echarts.min.js
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ unit: setup
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck unit
+
+# The API fuzzing and the property tests at twenty times `make test`'s fixed budget (still
+# derandomized); BANKVOC_TEST_HYPOTHESIS=explore draws fresh examples each run instead.
+FUZZ_PROFILE ?= deep
+fuzz: setup
+	BANKVOC_TEST_HYPOTHESIS=$(FUZZ_PROFILE) $(BIN)/pytest -n 2 -q tests/api/test_fuzz.py \
+		tests/sla/test_properties.py tests/intake/test_properties.py \
+		tests/cases/workflow/test_properties.py tests/core/test_tables.py
 
 bench: setup
 	$(BIN)/python bench/ingest.py

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +47,18 @@ def _set_test_environment() -> None:
 
 
 _set_test_environment()
+
+# Property tests and API fuzzing run on a fixed budget: derandomized (the same examples every
+# run, so a failure reproduces and CI time is known), no example database, no deadline (two
+# shared cores). `BANKVOC_TEST_HYPOTHESIS=deep` hunts twenty times longer, still derandomized;
+# `explore` draws fresh random examples each run (what a nightly job would use).
+hypothesis_settings.register_profile("bounded", max_examples=25, derandomize=True,
+                                     database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("deep", max_examples=500, derandomize=True,
+                                     database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", max_examples=500, derandomize=False,
+                                     database=None, deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("BANKVOC_TEST_HYPOTHESIS", "bounded"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -43,6 +43,13 @@ class TestAcknowledge:
                                headers=auth(world, "hq_admin"), json={"note": "ok"})
         assert (response.status_code, response.json()["field"]) == (404, "alert")
 
+    def test_an_id_past_the_column_is_422_naming_it(self, client: TestClient,
+                                                    world: World) -> None:
+        # Found by the API fuzzing: PostgreSQL refused 21965430947 for an INTEGER (a 500).
+        response = client.post("/api/v1/alerts/21965430947/acknowledge",
+                               headers=auth(world, "hq_admin"), json={"note": "ok"})
+        assert (response.status_code, response.json()["field"]) == (422, "alert_id")
+
     def test_a_group_complaint_is_listed_and_acknowledged(
         self, client: TestClient, world: World
     ) -> None:

@@ -106,6 +106,15 @@ class TestAttachmentRoutes:
                                   headers=auth(world, "sh_handler"))
         assert other_branch.status_code == 404
 
+    def test_an_attachment_id_past_the_column_is_422_naming_it(
+        self, client: TestClient, world: World
+    ) -> None:
+        reference = client.post("/api/v1/cases", headers=auth(world, "bj_handler"),
+                                json={"text": "ATM吞卡"}).json()["reference"]
+        response = client.get(f"/api/v1/cases/{reference}/attachments/{2**31}",
+                              headers=auth(world, "bj_handler"))
+        assert (response.status_code, response.json()["field"]) == (422, "attachment_id")
+
     def test_a_download_is_never_shown_as_a_page_of_the_site(
         self, client: TestClient, world: World
     ) -> None:

@@ -24,7 +24,7 @@ from bankvoc.analytics.models import RollupMark
 from bankvoc.cases.models import Case
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.intake.draft import Draft
-from bankvoc.intake.importer import ReadAhead, _Batch, import_file
+from bankvoc.intake.importer import ReadAhead, RejectsWriter, _Batch, import_file
 from bankvoc.intake.models import IntakeRecord
 from bankvoc.intake.readers import SourceRow
 from bankvoc.orgs import service as org_service
@@ -193,6 +193,20 @@ def _numbered_batches(count: int) -> Iterator[_Batch]:
 
 def _drafts(where: str) -> Callable[[list[SourceRow]], list[Draft]]:
     return lambda rows: [Draft(row=r.number, raw={"prepared": where}) for r in rows]
+
+
+class TestRejectsWriter:
+    def test_a_field_or_reason_quoting_a_formula_is_written_as_text(
+        self, tmp_path: Path
+    ) -> None:
+        writer = RejectsWriter(tmp_path / "x.rejects.csv")
+        writer.write(3, "=HYPERLINK(\"http://x\")", "@SUM(1) is not a channel")
+        writer.write(4, "amount", "not a number")
+        writer.close()
+        with (tmp_path / "x.rejects.csv").open(encoding="utf-8-sig") as handle:
+            assert list(csv.reader(handle))[1:] == [
+                ["3", "'=HYPERLINK(\"http://x\")", "'@SUM(1) is not a channel"],
+                ["4", "amount", "not a number"]]
 
 
 class TestReadAhead:

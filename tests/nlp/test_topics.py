@@ -63,6 +63,12 @@ class TestClusterTopics:
     def test_too_little_to_group_gives_no_topics(self, texts: list[str]) -> None:
         assert cluster_topics(texts) == []
 
+    @pytest.mark.parametrize("texts", [["123 456"] * 7, ["银行 问题 !!"] * 4])
+    def test_texts_sharing_only_numbers_or_common_words_give_no_topics(
+            self, texts: list[str]) -> None:
+        # Found by the API fuzzing (tests/api/test_fuzz.py): no word left to group by was a 500.
+        assert cluster_topics(texts) == []
+
     def test_common_words_do_not_name_a_topic(self) -> None:
         texts = [f"银行客户反映{x}问题" for x in ("盗刷", "盗刷了", "盗刷啊")] * 2
         words = [w for t in cluster_topics(texts) for w in t.label_words]

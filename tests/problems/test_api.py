@@ -44,6 +44,20 @@ class TestProblems:
         response = client.get("/api/v1/problems/abc", headers=cpo(world))
         assert (response.status_code, response.json()["field"]) == (422, "problem_id")
 
+    def test_an_id_no_row_can_have_is_422_naming_it(self, client: TestClient,
+                                                    world: World) -> None:
+        # Found by the API fuzzing: past 2**31 - 1 PostgreSQL refused the query (a 500).
+        for method, path in (("GET", "/api/v1/problems/{id}"),
+                             ("PATCH", "/api/v1/problems/{id}"),
+                             ("GET", "/api/v1/problems/{id}/cases"),
+                             ("GET", "/api/v1/problems/{id}/actions"),
+                             ("DELETE", "/api/v1/problems/{id}/cases/X")):
+            for problem_id in (21965430947, 0):
+                response = client.request(method, path.format(id=problem_id),
+                                          headers=cpo(world), json={})
+                assert (response.status_code, response.json()["field"]) == (
+                    422, "problem_id"), (method, path, problem_id)
+
     def test_a_handler_may_not_curate_the_library(self, client: TestClient,
                                                   world: World) -> None:
         response = client.post("/api/v1/problems", headers=auth(world, "bj_handler"),
@@ -111,6 +125,12 @@ class TestActions:
         effect = client.get(f"/api/v1/actions/{action['id']}/effect", headers=cpo(world))
         assert (effect.status_code, effect.json()["field"]) == (409, "started_on")
 
+    def test_an_action_id_past_the_column_is_422(self, client: TestClient,
+                                                 world: World) -> None:
+        for path in ("/api/v1/actions/{id}", "/api/v1/actions/{id}/effect"):
+            response = client.get(path.format(id=2**31), headers=cpo(world))
+            assert (response.status_code, response.json()["field"]) == (422, "action_id")
+
     def test_a_negative_cost_is_422(self, client: TestClient, world: World) -> None:
         problem = create(client, world)
         response = client.post(f"/api/v1/problems/{problem['id']}/actions", headers=cpo(world),
@@ -131,3 +151,12 @@ class TestSuggestions:
         refused = client.post(f"/api/v1/suggestions/{made.json()['id']}/review",
                               headers=auth(world, "bj1_agent"), json={"status": "adopted"})
         assert refused.status_code == 403
+
+    def test_a_problem_id_no_row_can_have_is_422_naming_it(self, client: TestClient,
+                                                           world: World) -> None:
+        made = client.post("/api/v1/suggestions", headers=auth(world, "bj1_agent"),
+                           json={"title": "x", "text": "y", "problems": [1, 2**31]})
+        assert (made.status_code, made.json()["field"]) == (422, "problems.1")
+        review = client.post(f"/api/v1/suggestions/{2**31}/review", headers=cpo(world),
+                             json={"status": "adopted"})
+        assert (review.status_code, review.json()["field"]) == (422, "suggestion_id")

@@ -36,3 +36,10 @@ class TestCallbackQueue:
         response = client.post("/api/v1/callbacks/999/result", headers=auth(world, "bj_handler"),
                                json={"csat": 5, "solved": True})
         assert response.status_code == 404
+
+    def test_a_callback_id_past_the_column_is_422_naming_it(
+        self, client: TestClient, world: World
+    ) -> None:
+        response = client.post(f"/api/v1/callbacks/{2**31}/result",
+                               headers=auth(world, "bj_handler"), json={"csat": 5})
+        assert (response.status_code, response.json()["field"]) == (422, "callback_id")

@@ -11,6 +11,7 @@ from bankvoc.alerts import service
 from bankvoc.alerts.schemas import AcknowledgeBody, AlertRead, RiskRead, ScanBody, ScanRead
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
+from bankvoc.core.models import RowId
 from bankvoc.core.timeutil import utcnow
 
 router = APIRouter(tags=["early warning"])
@@ -37,7 +38,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
              responses=errors(401, 403, 404, 409, 422))
-def acknowledge(session: DbSession, actor: CurrentActor, alert_id: int,
+def acknowledge(session: DbSession, actor: CurrentActor, alert_id: RowId,
                 body: AcknowledgeBody) -> AlertRead:
     """Acknowledge an alert of your subtree: who and when are recorded, with your note."""
     alert = service.acknowledge(session, actor=actor, alert_id=alert_id, note=body.note)

@@ -19,6 +19,7 @@ from bankvoc.cases.schemas import (
     LegalHoldChange,
     LegalHoldRead,
 )
+from bankvoc.core.models import RowId
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -79,7 +80,7 @@ def list_attachments(session: DbSession, actor: CurrentActor,
 @router.get("/{reference}/attachments/{attachment_id}", response_class=FileResponse,
             responses=errors(401, 403, 404, 422))
 def download_attachment(session: DbSession, actor: CurrentActor, reference: str,
-                        attachment_id: int, via: DisclosureVia) -> FileResponse:
+                        attachment_id: RowId, via: DisclosureVia) -> FileResponse:
     """The evidence file as it came (recorded as a disclosure of personal data)."""
     case = service.get_case(session, actor=actor, reference=reference)
     attachment, path = attachments.open_attachment(session, actor=actor, case=case,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from annotated_types import Interval
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -17,6 +18,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Every table's id is an INTEGER column: 32 bits on PostgreSQL, which refuses a larger number
+# with an error (SQLite's driver with an overflow). An id that comes in from outside (a URL, a
+# request body) is one of these, so a number no row can have is a 422 naming the field, never
+# a database error (found by the API fuzzing, tests/api/test_fuzz.py).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Interval(ge=1, le=MAX_ROW_ID)]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -32,22 +32,38 @@ def is_formula_like(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
+def as_csv_text(value: str) -> str:
+    """`value` as a CSV cell that a spreadsheet shows and never runs: a formula-like text gets
+    a leading apostrophe (CSV/formula injection, OWASP)."""
+    return f"'{value}" if is_formula_like(value) else value
+
+
+def neutralise_row(cells: Iterable[Any]) -> None:
+    """Make the formula-like texts of a row of openpyxl cells plain text cells."""
+    for cell in cells:
+        if is_formula_like(cell.value):
+            cell.data_type = "s"
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([f"'{value}" if is_formula_like(value) else _plain(value)
+        writer.writerow([as_csv_text(value) if isinstance(value, str) else _plain(value)
                          for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], *,
                title: str = "Sheet1") -> bytes:
+    # Rows are made first: a row source that fails part-way (a refused filter, say) leaves no
+    # half-written write-only sheet behind to fail again when it is collected.
+    made = [list(row) for row in rows]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(list(header))
-    for row in rows:
+    for row in made:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)

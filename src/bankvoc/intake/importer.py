@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
-from bankvoc.core import configstore
+from bankvoc.core import configstore, tables
 from bankvoc.core.db import background_checkpoints, unit_of_work
 from bankvoc.core.gctune import bulk_collection
 from bankvoc.core.workers import exit_with_parent
@@ -86,7 +86,10 @@ class RejectsWriter:
             self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(["row", "field", "reason"])
-        self._writer.writerow([row, field_name or "", reason or ""])
+        # The field and reason may quote the file's own text (a column name, a value): one
+        # that Excel would run as a formula (=HYPERLINK(...)) is written as text.
+        self._writer.writerow([row, *(tables.as_csv_text(text or "")
+                                      for text in (field_name, reason))])
 
     @property
     def used(self) -> bool:

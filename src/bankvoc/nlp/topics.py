@@ -102,6 +102,8 @@ def _word_vectors(texts: Sequence[str]) -> tuple[Any, NDArray[Any]]:
     words = vectorizer.get_feature_names_out()
     stop = np.fromiter((w in STOP_WORDS or not _KEEP.search(w) for w in words), dtype=bool)
     matrix = matrix[:, np.flatnonzero(~stop)]
+    if matrix.shape[1] == 0:  # only numbers, symbols or common words recur: nothing to group by
+        return sparse.csr_matrix((len(texts), 0)), np.empty(0, dtype=object)
     return normalize(matrix).tocsr(), words[~stop]
 
 

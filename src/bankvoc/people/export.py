@@ -7,6 +7,7 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from bankvoc.core import tables
 from bankvoc.people.scorecard import Scorecards
 from bankvoc.people.weights import COMPONENTS
 
@@ -35,6 +36,8 @@ def appraisal_xlsx(cards: Scorecards) -> bytes:
                      None if c.normalised is None else round(c.normalised, 2),
                      round(c.applied, 2)])
         sheet.append(row)
+        # Org and team names are the bank's to edit: one starting with = stays text.
+        tables.neutralise_row(sheet[sheet.max_row])
     out = BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
 from bankvoc.cases import service as cases_service
+from bankvoc.core.models import RowId
 from bankvoc.orgs.models import User
 from bankvoc.orgs.service import Actor
 from bankvoc.problems import actions, service, suggestions
@@ -94,14 +95,14 @@ def recurring(session: DbSession, actor: CurrentActor,
 
 @router.get("/problems/{problem_id}", response_model=ProblemRead,
             responses=errors(401, 403, 404, 422))
-def get_problem(session: DbSession, actor: CurrentActor, problem_id: int) -> ProblemRead:
+def get_problem(session: DbSession, actor: CurrentActor, problem_id: RowId) -> ProblemRead:
     return _read(session, actor, service.get_problem(session, actor=actor,
                                                      problem_id=problem_id))
 
 
 @router.patch("/problems/{problem_id}", response_model=FixedRead,
               responses=errors(401, 403, 404, 409, 422))
-def update_problem(session: DbSession, actor: CurrentActor, problem_id: int,
+def update_problem(session: DbSession, actor: CurrentActor, problem_id: RowId,
                    body: ProblemUpdate) -> FixedRead:
     """Change a problem. Marking it fixed tells each reachable customer of its cases, once."""
     problem, told = service.update_problem(session, actor=actor, problem_id=problem_id,
@@ -112,7 +113,7 @@ def update_problem(session: DbSession, actor: CurrentActor, problem_id: int,
 @router.get("/problems/{problem_id}/cases", response_model=list[CaseLinkRead],
             responses=errors(401, 403, 404, 422))
 def linked_cases(session: DbSession, actor: CurrentActor,
-                 problem_id: int) -> list[CaseLinkRead]:
+                 problem_id: RowId) -> list[CaseLinkRead]:
     return [CaseLinkRead(problem_id=link.problem_id, case=case.reference, linked_by=name,
                          linked_at=link.linked_at)
             for link, case, name in service.linked_cases(session, actor=actor,
@@ -121,7 +122,7 @@ def linked_cases(session: DbSession, actor: CurrentActor,
 
 @router.post("/problems/{problem_id}/cases", response_model=CaseLinkRead, status_code=201,
              responses=errors(401, 403, 404, 409, 422))
-def link_case(session: DbSession, actor: CurrentActor, problem_id: int,
+def link_case(session: DbSession, actor: CurrentActor, problem_id: RowId,
               body: CaseLinkIn) -> CaseLinkRead:
     """Link one of your cases to the problem (linking it again changes nothing)."""
     link, case = service.link_case(session, actor=actor, problem_id=problem_id,
@@ -132,7 +133,7 @@ def link_case(session: DbSession, actor: CurrentActor, problem_id: int,
 
 @router.delete("/problems/{problem_id}/cases/{reference}", status_code=204,
                response_class=Response, responses=errors(401, 403, 404, 422))
-def unlink_case(session: DbSession, actor: CurrentActor, problem_id: int,
+def unlink_case(session: DbSession, actor: CurrentActor, problem_id: RowId,
                 reference: str) -> Response:
     service.unlink_case(session, actor=actor, problem_id=problem_id, reference=reference)
     return Response(status_code=204)
@@ -193,14 +194,14 @@ def untraced(session: DbSession, actor: CurrentActor,
 
 @router.get("/problems/{problem_id}/actions", response_model=list[ActionRead],
             responses=errors(401, 403, 404, 422))
-def list_actions(session: DbSession, actor: CurrentActor, problem_id: int) -> list[ActionRead]:
+def list_actions(session: DbSession, actor: CurrentActor, problem_id: RowId) -> list[ActionRead]:
     return [actions.to_read(session, a)
             for a in actions.list_actions(session, actor=actor, problem_id=problem_id)]
 
 
 @router.post("/problems/{problem_id}/actions", response_model=ActionRead, status_code=201,
              responses=errors(401, 403, 404, 422))
-def create_action(session: DbSession, actor: CurrentActor, problem_id: int,
+def create_action(session: DbSession, actor: CurrentActor, problem_id: RowId,
                   body: ActionCreate) -> ActionRead:
     return actions.to_read(session, actions.create_action(session, actor=actor,
                                                           problem_id=problem_id, data=body))
@@ -208,14 +209,14 @@ def create_action(session: DbSession, actor: CurrentActor, problem_id: int,
 
 @router.get("/actions/{action_id}", response_model=ActionRead,
             responses=errors(401, 403, 404, 422))
-def get_action(session: DbSession, actor: CurrentActor, action_id: int) -> ActionRead:
+def get_action(session: DbSession, actor: CurrentActor, action_id: RowId) -> ActionRead:
     return actions.to_read(session, actions.get_action(session, actor=actor,
                                                        action_id=action_id))
 
 
 @router.patch("/actions/{action_id}", response_model=ActionRead,
               responses=errors(401, 403, 404, 422))
-def update_action(session: DbSession, actor: CurrentActor, action_id: int,
+def update_action(session: DbSession, actor: CurrentActor, action_id: RowId,
                   body: ActionUpdate) -> ActionRead:
     return actions.to_read(session, actions.update_action(session, actor=actor,
                                                           action_id=action_id, data=body))
@@ -223,7 +224,7 @@ def update_action(session: DbSession, actor: CurrentActor, action_id: int,
 
 @router.get("/actions/{action_id}/effect", response_model=EffectRead,
             responses=errors(401, 403, 404, 409, 422))
-def action_effect(session: DbSession, actor: CurrentActor, action_id: int,
+def action_effect(session: DbSession, actor: CurrentActor, action_id: RowId,
                   months_before: Annotated[int, Query(ge=1, le=60)] = 12,
                   months_after: Annotated[int, Query(ge=1, le=60)] = 12) -> EffectRead:
     """The measured effect: before/after and difference in differences against comparable
@@ -260,7 +261,7 @@ def credits(session: DbSession, actor: CurrentActor) -> list[CreditRead]:
 
 @router.post("/suggestions/{suggestion_id}/review", response_model=SuggestionRead,
              responses=errors(401, 403, 404, 409, 422))
-def review_suggestion(session: DbSession, actor: CurrentActor, suggestion_id: int,
+def review_suggestion(session: DbSession, actor: CurrentActor, suggestion_id: RowId,
                       body: SuggestionReview) -> SuggestionRead:
     """The improvement committee's decision: under review, adopted (with credit) or not."""
     return suggestions.to_read(session, [suggestions.review(

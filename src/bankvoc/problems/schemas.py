@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bankvoc.core.models import RowId
 from bankvoc.problems.enums import ActionStatus, CauseCategory, ProblemStatus, SuggestionStatus
 
 Line = Annotated[str, Field(max_length=2000)]
@@ -227,7 +228,7 @@ class EffectRead(BaseModel):
 class SuggestionCreate(_In):
     title: Title
     text: str = Field(min_length=1, max_length=5000)
-    problems: list[int] = Field(default_factory=list, max_length=50,
+    problems: list[RowId] = Field(default_factory=list, max_length=50,
                                 description="Ids of the problems it addresses")
 
 

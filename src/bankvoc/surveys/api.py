@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from bankvoc.api.deps import CurrentActor, DbSession
 from bankvoc.api.schemas import errors
 from bankvoc.cases.models import Case
+from bankvoc.core.models import RowId
 from bankvoc.surveys import service
 from bankvoc.surveys.schemas import CallbackRead, CallbackResult, SurveyCreate, SurveyRead
 
@@ -25,7 +26,7 @@ def callback_queue(
 
 @router.post("/callbacks/{callback_id}/result", response_model=CallbackRead,
              responses=errors(401, 403, 404, 409, 422))
-def record_callback(session: DbSession, actor: CurrentActor, callback_id: int,
+def record_callback(session: DbSession, actor: CurrentActor, callback_id: RowId,
                     body: CallbackResult) -> CallbackRead:
     """Record what the customer said; an unhappy or unsolved answer reopens and escalates the
     case, a satisfied one closes it."""

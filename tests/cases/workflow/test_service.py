@@ -369,6 +369,15 @@ class TestMergeAndReopen:
         assert first.merged_count == 1
         assert "merged_in" in events(bank, first)
 
+    def test_a_merge_is_one_new_version_of_the_merged_case(self, bank: World) -> None:
+        # Found by the state-machine test: the target's event flushed this case early (+2).
+        first = register(bank, source_id="a")
+        second = register(bank, source_id="b", customer_phone="13700000001",
+                          text="另一件事：网点排队太久")
+        before = second.version
+        step(bank, second, "bj_lead", action="merge", into=first.reference)
+        assert second.version == before + 1
+
     def test_an_unhappy_customer_reopens_a_resolved_case(self, bank: World) -> None:
         case = register(bank)
         step(bank, case, "bj_handler", action="accept")
@@ -408,6 +417,18 @@ class TestConcurrentEdits:
             second.rollback()
             second.close()
             engine.dispose()
+
+
+    def test_a_step_changing_only_other_rows_in_the_same_instant_is_a_new_version(
+        self, bank: World
+    ) -> None:
+        # Found by the state-machine test: escalate, then add a complainant at the same instant:
+        # the case row itself was unchanged, so not written, and the version stayed.
+        case = register(bank)
+        step(bank, case, "bj_handler", action="escalate", reason="客户情绪激动")
+        before = case.version
+        step(bank, case, "bj_handler", action="add_complainant", phone="13900001111")
+        assert case.version == before + 1
 
 
 class TestTellingTheCustomer:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from bankvoc.cases import retention
@@ -90,6 +91,10 @@ def apply(session: Session, *, actor: Actor, case: Case, step: schemas.Step,
     if rule.to is not None:
         case.status = rule.to
     case.updated_at = now  # every step is a new version of the case
+    # ... even one that changes only other rows (a co-complainant) at the instant of the step
+    # before: an unchanged row would not be written and its version not bumped (found by the
+    # workflow's state-machine test, tests/cases/workflow/test_properties.py).
+    flag_modified(case, "updated_at")
     try:
         session.flush()
     except (StaleDataError, OperationalError) as exc:
@@ -444,11 +449,13 @@ def _merge(s: Step, p: schemas.Merge) -> dict[str, Any]:
         raise NotFound(f"no case {p.into} you may see", field="into") from None
     if target.id == case.id or target.status not in OPEN_STATUSES:
         raise Conflict(f"case {p.into} is not another open case", field="into")
-    case.merged_into_id = target.id
-    case.closed_at = s.now
     target.merged_count += 1
     append_event(s.session, case=target, type="merged_in", actor_user_id=s.actor.user_id,
                  data={"case": case.reference}, at=s.now)
+    # After the target's event, whose flush would otherwise write this case too: one step, one
+    # new version (found by the workflow's state-machine test: a merge counted two).
+    case.merged_into_id = target.id
+    case.closed_at = s.now
     return {"into": target.reference}
 
 
