@@ -4,6 +4,7 @@ queued once and, by the dispatcher, sent once."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -40,13 +41,14 @@ def assert_queued_once(engine: Engine, count: int) -> None:
     assert {(template, n) for _, template, n in per_case} == {("accepted", 1)}
 
 
-def dispatch_all(engine: Engine, directory: Path) -> int:
-    """Run the dispatcher until nothing is due; the number of messages it sent."""
+def dispatch_all(engine: Engine, directory: Path, *, now: datetime | None = None) -> int:
+    """Run the dispatcher (at `now`, default the time) until nothing is due; the number of
+    messages it sent."""
     files = FileAdapter(directory)
     adapters: dict[str, Adapter] = {channel: files for channel in Channel}
     sent = 0
     while True:
-        report = notify_service.dispatch_due(engine, adapters=adapters)
+        report = notify_service.dispatch_due(engine, adapters=adapters, now=now)
         sent += report.sent
         if report.claimed == 0:
             return sent

@@ -69,3 +69,17 @@ def _pythonpath(env: dict[str, str]) -> str:
     source = str(Path(__file__).resolve().parents[2] / "src")
     current = env.get("PYTHONPATH", "")
     return source if not current else f"{source}{os.pathsep}{current}"
+
+
+@pytest.fixture
+def pg_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database in the throwaway PostgreSQL cluster (for the tests that restart it)."""
+    yield new_database("postgresql", tmp_path, request)
+    reset_engines()
+
+
+@pytest.fixture
+def pg_engine(pg_db: str) -> Iterator[Engine]:
+    engine = build_engine(pg_db)
+    yield engine
+    engine.dispose()
