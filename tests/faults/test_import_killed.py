@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -28,7 +30,15 @@ ROWS = 3000
 BATCH = 100
 
 
-def source_file(path: Path) -> tuple[Path, set[str], set[int], set[str]]:
+@dataclass
+class SourceFile:
+    path: Path
+    good: set[str]
+    bad: set[int]
+    repeats: set[str]
+
+
+def source_file(path: Path) -> SourceFile:
     """A file of `ROWS` rows: the ids of its good rows, the spreadsheet row numbers of its bad
     ones (an amount that is no number), and the ids of the repeats (the customer and words of
     the row before, a day later: merged into that row's case)."""
@@ -52,7 +62,45 @@ def source_file(path: Path) -> tuple[Path, set[str], set[int], set[str]]:
                 bad.add(i + 2)  # the header is row 1
             else:
                 good.add(source_id)
-    return path, good, bad, repeats
+    return SourceFile(path, good, bad, repeats)
+
+
+def assert_imported_once(engine: Engine, report: dict[str, Any], source: SourceFile, *,
+                         unchanged: int) -> None:
+    """The run that finished an interrupted import: the `unchanged` rows stored before it,
+    the rest new or merged; every good row stored exactly once, every bad one reported once."""
+    good, bad, repeats = source.good, source.bad, source.repeats
+    assert report["unchanged"] == unchanged
+    assert report["accepted"] + report["merged"] + report["unchanged"] == len(good)
+    assert report["rejected"] == len(bad)
+    # Every rejected row reported once, in order, none of the good ones.
+    assert rejects_of(Path(report["rejects_file"])) == sorted(bad)
+
+    with unit_of_work(engine) as session:
+        ids = session.execute(select(IntakeRecord.source_id,
+                                     func.count()).group_by(IntakeRecord.source_id)).all()
+        assert {source_id for source_id, _ in ids} == good
+        assert [source_id for source_id, n in ids if n != 1] == []
+        merged = set(session.scalars(select(IntakeRecord.source_id)
+                                     .where(IntakeRecord.outcome == "merged")))
+        assert merged == repeats & good
+        cases = session.scalar(select(func.count()).select_from(Case))
+        assert cases == len(good) - len(merged)
+        # Each case has its record(s) and one "received" event: nothing half stored.
+        orphans = session.scalar(select(func.count()).select_from(Case).where(
+            ~Case.id.in_(select(IntakeRecord.case_id))))
+        assert orphans == 0
+        received = session.execute(
+            select(CaseEvent.case_id, func.count()).where(CaseEvent.type == "received")
+            .group_by(CaseEvent.case_id)).all()
+        assert len(received) == cases
+        assert all(n == 1 for _, n in received)
+        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def import_command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "bankvoc", "import", str(path), "--json", "--batch-size",
+            str(BATCH), "--user", "hq_admin", "--workers", "0"]
 
 
 def stored_records(engine: Engine) -> int:
@@ -69,9 +117,8 @@ class TestImportKilled:
     def test_killed_half_way_and_run_again_stores_every_row_exactly_once(
         self, fault_db: str, engine: Engine, tmp_path: Path
     ) -> None:
-        path, good, bad, repeats = source_file(tmp_path / "cases.csv")
-        command = [sys.executable, "-m", "bankvoc", "import", str(path), "--json",
-                   "--batch-size", str(BATCH), "--user", "hq_admin", "--workers", "0"]
+        source = source_file(tmp_path / "cases.csv")
+        command = import_command(source.path)
         env = command_env(fault_db)
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
@@ -83,37 +130,11 @@ class TestImportKilled:
         _, stderr = process.communicate()
         assert process.returncode == -signal.SIGKILL, stderr.decode(errors="replace")[-2000:]
         before = stored_records(engine)
-        assert ROWS // 3 <= before < len(good), "the kill must land half way"
+        assert ROWS // 3 <= before < len(source.good), "the kill must land half way"
 
         finished = subprocess.run(command, env=env, capture_output=True, text=True,
                                   timeout=300, check=False)
         assert finished.returncode == 0, finished.stderr[-2000:]
         report = json.loads(finished.stdout.strip().splitlines()[-1])
 
-        # The run again: what the killed run stored is unchanged, the rest is new or merged.
-        assert report["unchanged"] == before
-        assert report["accepted"] + report["merged"] + report["unchanged"] == len(good)
-        assert report["rejected"] == len(bad)
-        # Every rejected row reported once, in order, none of the good ones.
-        assert rejects_of(Path(report["rejects_file"])) == sorted(bad)
-
-        with unit_of_work(engine) as session:
-            ids = session.execute(select(IntakeRecord.source_id,
-                                         func.count()).group_by(IntakeRecord.source_id)).all()
-            assert {source_id for source_id, _ in ids} == good
-            assert [source_id for source_id, n in ids if n != 1] == []
-            merged = set(session.scalars(select(IntakeRecord.source_id)
-                                         .where(IntakeRecord.outcome == "merged")))
-            assert merged == repeats & good
-            cases = session.scalar(select(func.count()).select_from(Case))
-            assert cases == len(good) - len(merged)
-            # Each case has its record(s) and one "received" event: nothing half stored.
-            orphans = session.scalar(select(func.count()).select_from(Case).where(
-                ~Case.id.in_(select(IntakeRecord.case_id))))
-            assert orphans == 0
-            received = session.execute(
-                select(CaseEvent.case_id, func.count()).where(CaseEvent.type == "received")
-                .group_by(CaseEvent.case_id)).all()
-            assert len(received) == cases
-            assert all(n == 1 for _, n in received)
-            assert session.scalar(select(func.count()).select_from(Notification)) == 0
+        assert_imported_once(engine, report, source, unchanged=before)

@@ -5,6 +5,8 @@ every case is stored once and every notification was sent exactly once."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bankvoc.core.cliutil import DATABASE_UNAVAILABLE_EXIT
 from bankvoc.core.db import unit_of_work
 from bankvoc.core.timeutil import utcnow
 from bankvoc.notify import service as notify_service
@@ -29,6 +32,13 @@ from tests.faults.checks import (
 from tests.faults.conftest import command_env
 from tests.faults.servers import ThrowawayPostgres, free_port, outage_seconds
 from tests.faults.test_api_killed import token_of
+from tests.faults.test_import_killed import (
+    ROWS,
+    assert_imported_once,
+    import_command,
+    source_file,
+    stored_records,
+)
 from tests.notify.conftest import CONTEXT
 
 pytestmark = pytest.mark.slow
@@ -152,3 +162,33 @@ class TestDispatcherRecordsThroughARestart:
         # Nothing is left to send, even once every lease has run out.
         later = utcnow() + DispatchPolicy.from_settings().sending_timeout + timedelta(seconds=1)
         assert notify_service.dispatch_due(pg_engine, adapters=adapters, now=later).claimed == 0
+
+
+class TestImportDuringRestart:
+    def test_the_import_stops_cleanly_and_a_second_run_stores_every_row_once(
+        self, pg_cluster: ThrowawayPostgres, pg_db: str, pg_engine: Engine, tmp_path: Path
+    ) -> None:
+        source = source_file(tmp_path / "cases.csv")
+        command = import_command(source.path)
+        env = command_env(pg_db)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while stored_records(pg_engine) < ROWS // 3 and process.poll() is None:
+            assert time.monotonic() < deadline, "the import made no progress"
+            time.sleep(0.02)
+        pg_cluster.restart(down_seconds=outage_seconds())
+        _, stderr = process.communicate(timeout=300)
+        assert "Traceback" not in stderr
+        # A batch that met the outage was rolled back whole; the command says why and stops.
+        assert process.returncode == DATABASE_UNAVAILABLE_EXIT, stderr[-2000:]
+        assert ("error: the database is unavailable; run the command again once it is back"
+                in stderr)
+        before = stored_records(pg_engine)
+        assert ROWS // 3 <= before < len(source.good)
+
+        finished = subprocess.run(command, env=env, capture_output=True, text=True,
+                                  timeout=300, check=False)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+        report = json.loads(finished.stdout.strip().splitlines()[-1])
+        assert_imported_once(pg_engine, report, source, unchanged=before)
