@@ -64,3 +64,19 @@ class TestDatabaseErrorOfOurs:
             assert response.status_code == 500
             assert response.json() == {"code": "internal", "message": "internal error",
                                        "field": None}
+
+
+class TestPagesWhenTheDatabaseIsAway:
+    def test_a_page_is_a_503_page_saying_so(
+        self, database_away: TestClient
+    ) -> None:
+        from bankvoc.web.rendering import session_cookie_name
+
+        database_away.cookies.set(session_cookie_name(), "some-session")
+        response = database_away.get("/cases", follow_redirects=False)
+        database_away.cookies.clear()
+        assert response.status_code == 503
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+        assert "数据库暂时无法访问，请稍后重试。" in response.text  # Chinese first
+        assert "Traceback" not in response.text
