@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.faults import servers
 from tests.faults.servers import (
     DEFAULT_OUTAGE_SECONDS,
     OUTAGE_ENV,
@@ -80,3 +81,15 @@ class TestThrowawayRedis:
             port, directory = redis.port, redis.directory
         assert not port_open(port)
         assert not directory.exists()
+
+
+class TestWithoutTheServerPrograms:
+    def test_postgres_tests_are_skipped(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(servers, "_postgres_bin", lambda name: None)
+        with pytest.raises(pytest.skip.Exception, match="initdb"), throwaway_postgres():
+            pytest.fail("no server without initdb")
+
+    def test_redis_tests_are_skipped(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("tests.faults.servers.shutil.which", lambda name: None)
+        with pytest.raises(pytest.skip.Exception, match="redis-server"), throwaway_redis():
+            pytest.fail("no server without redis-server")
