@@ -98,9 +98,9 @@ def assert_imported_once(engine: Engine, report: dict[str, Any], source: SourceF
         assert session.scalar(select(func.count()).select_from(Notification)) == 0
 
 
-def import_command(path: Path) -> list[str]:
+def import_command(path: Path, *, batch: int = BATCH) -> list[str]:
     return [sys.executable, "-m", "bankvoc", "import", str(path), "--json", "--batch-size",
-            str(BATCH), "--user", "hq_admin", "--workers", "0"]
+            str(batch), "--user", "hq_admin", "--workers", "0"]
 
 
 def stored_records(engine: Engine) -> int:

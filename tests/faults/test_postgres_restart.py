@@ -6,6 +6,7 @@ every case is stored once and every notification was sent exactly once."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import threading
 import time
@@ -78,8 +79,10 @@ class Dispatcher:
 
 class TestApiAndDispatcherDuringRestart:
     def test_requests_in_the_outage_are_503_and_nothing_is_lost_or_doubled(
-        self, pg_cluster: ThrowawayPostgres, pg_db: str, pg_engine: Engine, tmp_path: Path
+        self, pg_cluster: ThrowawayPostgres, pg_db: str, pg_engine: Engine, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture
     ) -> None:
+        caplog.set_level(logging.WARNING, logger="bankvoc.notify.service")
         port = free_port()
         api = ApiProcess(command_env(pg_db), port, tmp_path / "api.log")
         api.start()
@@ -110,7 +113,10 @@ class TestApiAndDispatcherDuringRestart:
         assert caller.statuses[503] > 0, "no request met the outage"
         assert caller.bad == []  # every failure was a clean 503 "unavailable"
         assert "Traceback" not in log
-        assert dispatcher.failed_runs > 0, "the dispatcher never met the outage"
+        # The dispatcher met the outage: a run that could not claim failed (and the next one
+        # went on), or a result it could not record was recorded once the database was back.
+        retried = [r for r in caplog.records if "recording its result again" in r.message]
+        assert dispatcher.failed_runs > 0 or retried, "the dispatcher never met the outage"
         assert_registered_once(pg_engine, range(CASES))
         assert_queued_once(pg_engine, CASES)
         # What the dispatcher had not sent yet; and, once every lease has run out, anything a
@@ -169,12 +175,14 @@ class TestImportDuringRestart:
         self, pg_cluster: ThrowawayPostgres, pg_db: str, pg_engine: Engine, tmp_path: Path
     ) -> None:
         source = source_file(tmp_path / "cases.csv")
-        command = import_command(source.path)
+        # Small batches: many transactions, so that the outage lands while the import runs
+        # however fast storing a batch becomes.
+        command = import_command(source.path, batch=20)
         env = command_env(pg_db)
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
-        while stored_records(pg_engine) < ROWS // 3 and process.poll() is None:
+        while stored_records(pg_engine) < ROWS // 10 and process.poll() is None:
             assert time.monotonic() < deadline, "the import made no progress"
             time.sleep(0.02)
         pg_cluster.restart(down_seconds=outage_seconds())
@@ -185,10 +193,10 @@ class TestImportDuringRestart:
         assert ("error: the database is unavailable; run the command again once it is back"
                 in stderr)
         before = stored_records(pg_engine)
-        assert ROWS // 3 <= before < len(source.good)
+        assert ROWS // 10 <= before < len(source.good)
 
-        finished = subprocess.run(command, env=env, capture_output=True, text=True,
-                                  timeout=300, check=False)
+        finished = subprocess.run(import_command(source.path), env=env, capture_output=True,
+                                  text=True, timeout=300, check=False)
         assert finished.returncode == 0, finished.stderr[-2000:]
         report = json.loads(finished.stdout.strip().splitlines()[-1])
         assert_imported_once(pg_engine, report, source, unchanged=before)
