@@ -49,10 +49,11 @@ class TestDatabaseUnavailable:
         assert response.json()["code"] == "unavailable"
         assert "Traceback" not in response.text
 
-    def test_the_health_check_is_a_503(self, database_away: TestClient) -> None:
-        response = database_away.get("/healthz")
-        assert response.status_code == 503
-        assert response.json()["code"] == "unavailable"
+    def test_the_process_is_live_but_not_ready(self, database_away: TestClient) -> None:
+        assert database_away.get("/healthz").status_code == 200
+        ready = database_away.get("/readyz")
+        assert ready.status_code == 503
+        assert "Traceback" not in ready.text
 
 
 class TestDatabaseErrorOfOurs:
