@@ -126,3 +126,25 @@ class TestImport:
         result = runner.invoke(app, ["import", str(self._file(tmp_path))])
         assert result.exit_code == 2
         assert "BANKVOC_PII_KEY" in result.stderr
+
+
+class TestDatabaseAway:
+    def test_a_command_says_the_database_is_unavailable_without_a_trace(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from bankvoc.core.cliutil import DATABASE_UNAVAILABLE_EXIT
+        from tests.faults.servers import free_port
+
+        path = tmp_path / "cases.csv"
+        path.write_text("text\n年费多扣\n", encoding="utf-8")
+        monkeypatch.setenv("BANKVOC_DATABASE_URL",
+                           f"postgresql://postgres@127.0.0.1:{free_port()}/bankvoc")
+        reset_settings()
+        reset_engines()
+        result = runner.invoke(app, ["import", str(path), "--json"])
+        reset_engines()
+        assert result.exit_code == DATABASE_UNAVAILABLE_EXIT == 3, result.output
+        assert "error: the database is unavailable; run the command again once it is back" \
+            in result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output

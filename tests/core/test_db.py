@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core.db import background_checkpoints, build_engine, bulk_insert_ids, transaction
+from bankvoc.core.db import (
+    background_checkpoints,
+    build_engine,
+    bulk_insert_ids,
+    database_unavailable,
+    transaction,
+)
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
 
@@ -113,3 +123,41 @@ class TestTransactionOnSqlite:
             assert conn.exec_driver_sql("SELECT who FROM t ORDER BY id").scalars().all() == [
                 "first", "other"]
         engine.dispose()
+
+
+class TestDatabaseUnavailable:
+    """Which database errors mean "away for now, try again" (503, exit code 3)."""
+
+    def test_a_server_that_does_not_answer_is_unavailable(self) -> None:
+        from tests.faults.servers import free_port
+
+        engine = build_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/x",
+                              connect_args={"connect_timeout": 2})
+        with pytest.raises(OperationalError) as caught:
+            engine.connect()
+        engine.dispose()
+        assert database_unavailable(caught.value)
+
+    def test_sqlite_locked_for_too_long_is_unavailable(self) -> None:
+        error = OperationalError("BEGIN IMMEDIATE", {},
+                                 sqlite3.OperationalError("database is locked"))
+        assert database_unavailable(error)
+
+    def test_a_missing_table_is_not(self, tmp_path: Path) -> None:
+        engine = build_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        with pytest.raises(OperationalError) as caught, engine.connect() as connection:
+            connection.execute(text("SELECT * FROM nothing"))
+        engine.dispose()
+        assert not database_unavailable(caught.value)
+
+    def test_a_broken_constraint_is_not(self) -> None:
+        error = IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE failed"))
+        assert not database_unavailable(error)
+
+    def test_a_lost_connection_is(self) -> None:
+        error = DBAPIError("SELECT 1", {}, Exception("server closed the connection"),
+                           connection_invalidated=True)
+        assert database_unavailable(error)
+
+    def test_an_exhausted_pool_is(self) -> None:
+        assert database_unavailable(PoolTimeout("QueuePool limit reached"))

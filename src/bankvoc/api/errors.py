@@ -8,13 +8,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bankvoc.core.errors import BankvocError
+from bankvoc.core.db import database_unavailable
+from bankvoc.core.errors import BankvocError, Unavailable
 
 log = logging.getLogger("bankvoc.api")
 
+# How long a client is asked to wait before retrying a request the database could not serve.
+RETRY_AFTER_SECONDS = 2
 
+DATABASE_AWAY = Unavailable("the database is unavailable for now; retry the request shortly",
+                            field=None)
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -59,3 +65,15 @@ def install(app: FastAPI) -> None:
         log.error("unexpected error %s", type(exc).__name__, exc_info=False)
         return JSONResponse({"code": "internal", "message": "internal error", "field": None},
                             status_code=500)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # A database restarting or failing over is not a bug of ours: 503 and Retry-After, so
+        # that clients (and load balancers) retry; the request's transaction was rolled back,
+        # and a retried registration is safe (its Idempotency-Key or source id).
+        if database_unavailable(exc):
+            log.warning("database unavailable: %s", type(exc.orig if isinstance(
+                exc, DBAPIError) else exc).__name__)
+            return JSONResponse(DATABASE_AWAY.to_dict(), status_code=DATABASE_AWAY.status,
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return await _unexpected(request, exc)

@@ -9,12 +9,18 @@ from collections.abc import Callable
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from bankvoc.core import logs
+from bankvoc.core.db import database_unavailable
 from bankvoc.core.errors import BankvocError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+# The exit code of a command stopped because the database went away (2: a usage error).
+DATABASE_UNAVAILABLE_EXIT = 3
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -40,6 +46,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"{exc.message}{where}") from None
         except FileNotFoundError as exc:
             raise fail(f"no such file: {exc.filename}") from None
+        except SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            # What was committed stays; the command is safe to run again (imports resume).
+            raise fail("the database is unavailable; run the command again once it is back",
+                       code=DATABASE_UNAVAILABLE_EXIT) from None
 
     return wrapper
 

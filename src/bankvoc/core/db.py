@@ -17,7 +17,8 @@ from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc.core import configstore, jsonutil
@@ -148,6 +149,28 @@ def is_write_conflict(exc: Exception) -> bool:
     """A write refused because another transaction changed the data first: on SQLite, a
     transaction whose snapshot went stale cannot take the write lock ("database is locked")."""
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or is refusing work for now (a restart, a failover, the
+    server starting up or shutting down, a connection lost mid-transaction, the pool
+    exhausted, SQLite's write lock held too long): the same request may succeed shortly.
+
+    Not so for errors of the request itself (a constraint, a missing table, bad SQL)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if exc.orig is not None and type(exc.orig).__module__.startswith("sqlite3"):
+        message = str(exc.orig)
+        return "database is locked" in message or "unable to open database" in message
+    # PostgreSQL (psycopg): OperationalError is the connection's class: refused, closed,
+    # administrator shutdown, "the database system is starting up", timeouts.
+    return True
 
 
 def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]], *,

@@ -55,6 +55,13 @@ class Invalid(BankvocError):
     code = "invalid"
 
 
+class Unavailable(BankvocError):
+    """A service the request needs (the database) is away for now: try again shortly."""
+
+    status = 503
+    code = "unavailable"
+
+
 class ConfigurationError(BankvocError):
     status = 500
     code = "configuration"

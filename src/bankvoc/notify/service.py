@@ -34,7 +34,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -42,7 +42,13 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core.db import bulk_insert, insert_skipping_taken, session_factory, transaction
+from bankvoc.core.db import (
+    bulk_insert,
+    database_unavailable,
+    insert_skipping_taken,
+    session_factory,
+    transaction,
+)
 from bankvoc.core.errors import BankvocError, ConfigurationError, Invalid
 from bankvoc.core.settings import get_settings
 from bankvoc.core.timeutil import utcnow
@@ -397,6 +403,28 @@ def _sessions(target: sessionmaker[Session] | Engine | None) -> sessionmaker[Ses
     return session_factory(target)
 
 
+def _record_when_possible(factory: sessionmaker[Session], *, claimed: Claimed,
+                          error: DeliveryError | None, clock: Callable[[], datetime],
+                          policy: DispatchPolicy, until: float) -> str | None:
+    """`record_result` in a transaction of its own, tried again while the database is away
+    (restarting, failing over) until the monotonic time `until`: the message went out, and a
+    result not recorded would have it sent again once the lease expired. Past `until`, or on
+    any other error, the error is raised."""
+    delay = 0.1
+    while True:
+        try:
+            with transaction(factory) as session:
+                return record_result(session, claimed=claimed, error=error, now=clock(),
+                                     policy=policy)
+        except Exception as exc:
+            if not database_unavailable(exc) or time.monotonic() + delay > until:
+                raise
+            log.warning("notification %s: the database is away; recording its result again "
+                        "in %.1f s", claimed.id, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 def dispatch_due(
     sessions: sessionmaker[Session] | Engine | None = None,
     *,
@@ -436,9 +464,8 @@ def dispatch_due(
             break
         error = _send(item, adapters)
         try:
-            with transaction(factory) as session:
-                status = record_result(session, claimed=item, error=error, now=clock(),
-                                       policy=policy)
+            status = _record_when_possible(factory, claimed=item, error=error, clock=clock,
+                                           policy=policy, until=started + half_lease)
         except Exception as exc:  # the database is away: the lease brings the row back
             log.error("notification %s: result not recorded (%s); it will be retried",
                       item.id, type(exc).__name__)

@@ -119,6 +119,10 @@ UI: dict[str, tuple[str, str]] = {
                            "The request could not be completed: {message}"),
     "error.internal_text": ("系统内部错误，请稍后重试。",
                             "An internal error occurred. Please try again later."),
+    "error.unavailable": ("系统暂时不可用", "Temporarily unavailable"),
+    "error.unavailable_text": ("数据库暂时无法访问，请稍后重试。",
+                               "The database cannot be reached just now. Please try again in "
+                               "a moment."),
     "error.home": ("返回工单列表", "Go to the case list"),
     "error.choice": ("“{value}”不是可选值", "“{value}” is not one of the choices"),
     "error.date": ("“{value}”不是有效日期（格式 YYYY-MM-DD）",

@@ -20,7 +20,9 @@ from starlette.exceptions import HTTPException
 
 from bankvoc import __version__
 from bankvoc.api.deps import DbSession
-from bankvoc.core.errors import BankvocError, Unauthorized
+from bankvoc.api.errors import RETRY_AFTER_SECONDS
+from bankvoc.core.db import database_unavailable
+from bankvoc.core.errors import BankvocError, Unauthorized, Unavailable
 from bankvoc.core.i18n import LANGS, Lang, pick_lang
 from bankvoc.core.settings import get_settings
 from bankvoc.nlp.taxonomy import load_taxonomy
@@ -273,6 +275,7 @@ ERROR_TEXTS = {
     "invalid_token": ("error.unauthorized", "error.invalid_token"),
     "csrf": ("error.csrf", "error.csrf_text"),
     "internal": ("error.title", "error.internal_text"),
+    "unavailable": ("error.unavailable", "error.unavailable_text"),
 }
 
 
@@ -286,10 +289,11 @@ def error_page(request: Request, exc: Exception) -> Response:
     title_key, text_key = ERROR_TEXTS.get(error.code, ("error.title", ""))
     if error.code == "forbidden" and request.method != "GET":
         text_key = "error.forbidden_action_text"  # a refused form post is not a page to see
-    if error.status >= 500:
+    if error.status >= 500 and error.code != "unavailable":
         title_key, text_key = ERROR_TEXTS["internal"]
     text = lab(text_key) if text_key else lab("error.generic_text", message=error.message)
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    headers = ({"WWW-Authenticate": "Bearer"} if error.status == 401
+               else {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None)
     return render(request, "error.html", {"title": lab(title_key), "text": text,
                                           "status": error.status},
                   lab=lab, who=None, status=error.status, headers=headers)
@@ -312,6 +316,9 @@ class PageRoute(APIRoute):
             except BankvocError as exc:
                 raise PageError(exc) from None
             except Exception as exc:
+                if database_unavailable(exc):  # restarting, failing over: try again shortly
+                    log.warning("page %s: the database is unavailable", request.url.path)
+                    raise PageError(Unavailable("the database is unavailable for now")) from None
                 # The type only: messages of unexpected errors may carry personal data.
                 log.error("page %s failed: %s", request.url.path, type(exc).__name__)
                 raise PageError(BankvocError("internal error", code="internal",
