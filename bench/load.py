@@ -83,7 +83,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local interval, next_at, slots, late, sent, bad, open_cases, seq
+local interval, next_at, slots, sent, open_cases, seq
+late, bad = 0, 0  -- globals: done() reads them from each thread
 local token, cases, orgs, statuses, channels
 
 function init(args)
@@ -345,6 +346,19 @@ def bench_environment() -> dict[str, str]:
     return env
 
 
+def summary(args: argparse.Namespace, result: dict[str, Any], *, best: float,
+            setup_s: float | None) -> dict[str, Any]:
+    """The last line: the issue's keys first, in its order, then the details."""
+    return {"rps": args.rps, "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"],
+            "p99_ms": result["p99_ms"], "errors": result["errors"],
+            "max_rps_meeting_p99": best, "achieved_rps": result["achieved_rps"],
+            "max_ms": result["max_ms"], "late_sends": result["late"],
+            "requests": result["requests"], "workers": args.workers, "cases": args.cases,
+            "setup_s": round(setup_s, 1) if setup_s is not None else None,
+            # The machine's 1-minute load average at the end (the cores are shared).
+            "load_avg": round(os.getloadavg()[0], 2)}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if shutil.which("wrk") is None:
@@ -371,12 +385,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"errors {result['errors']}, achieved {result['achieved_rps']} rps")
         best = (args.rps if meets(result) else 0.0) if args.no_steps else \
             step_rates(result, run, args.steps)
-    ordered = {"rps": args.rps, "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"],
-               "p99_ms": result["p99_ms"], "errors": result["errors"],
-               "max_rps_meeting_p99": best, "achieved_rps": result["achieved_rps"],
-               "max_ms": result["max_ms"], "late_sends": result["late"],
-               "requests": result["requests"], "workers": args.workers, "cases": args.cases,
-               "setup_s": round(setup_s, 1) if setup_s is not None else None}
+    ordered = summary(args, result, best=best, setup_s=setup_s)
     print(json.dumps(ordered))
     return ordered
 
