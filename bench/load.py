@@ -268,6 +268,26 @@ def _healthy(port: int) -> bool:
         return False
 
 
+def drain(port: int, token: str, *, within_s: float = 120) -> None:
+    """Wait until the API answers a case list quickly again: after an overloaded run the
+    workers still work off requests whose clients gave up, and the next run would pay."""
+    deadline = time.monotonic() + within_s
+    request = (f"GET /api/v1/cases?limit=1 HTTP/1.0\r\nHost: x\r\n"
+               f"Authorization: Bearer {token}\r\n\r\n").encode()
+    while time.monotonic() < deadline:
+        began = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                conn.sendall(request)
+                conn.recv(16)
+        except OSError:
+            pass
+        if time.monotonic() - began < 0.2:
+            return
+        time.sleep(1)
+    log("the API did not recover within the drain time")
+
+
 def run_wrk(port: int, script: Path, *, rps: float, seconds: int, token: str, cases: int,
             threads: int = 1) -> dict[str, Any]:
     """One wrk run at `rps` for `seconds`: requests, latencies (ms), errors and late sends."""
@@ -375,6 +395,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         script.write_text(f'MONTH = "{MONTH}"\nRUN = "{run_id}"\n' + LUA, encoding="utf-8")
 
         def run(rate: float, seconds: int | None = None) -> dict[str, Any]:
+            drain(port, token)
             return run_wrk(port, script, rps=rate, seconds=seconds or args.step_seconds,
                            token=token, cases=args.cases)
 
