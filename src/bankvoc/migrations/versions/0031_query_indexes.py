@@ -22,7 +22,13 @@ def upgrade() -> None:
     # a database whose collation is not C, only a pattern-ops index serves a prefix LIKE.
     op.create_index("ix_org_path_pattern", "org", ["path"], unique=False,
                     postgresql_ops={"path": "varchar_pattern_ops"})
+    # The case list's pages are the newest first (received_at, id): filtered by a status, the
+    # page comes off this index in order, instead of reading ix_case_received_at_id until
+    # enough rows pass the filter (all of it for a rare status: seconds on 1M cases).
+    op.create_index("ix_case_status_received_at_id", "case", ["status", "received_at", "id"],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_status_received_at_id", table_name="case")
     op.drop_index("ix_org_path_pattern", table_name="org")
