@@ -7,21 +7,25 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc.core.db import (
+    COPY_SKIPPING_FROM_ROWS,
     background_checkpoints,
     build_engine,
+    bulk_insert,
     bulk_insert_ids,
     database_unavailable,
     transaction,
 )
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
+from bankvoc.notify.models import Notification
 
 
 def customers(*segments: str) -> list[dict[str, Any]]:
@@ -40,6 +44,70 @@ class TestBulkInsertIds:
 
     def test_nothing_to_insert_gives_no_ids(self, session: Session) -> None:
         assert bulk_insert_ids(session, Customer, []) == []
+
+
+@pytest.fixture
+def copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The COPY statements psycopg runs during the test (none on SQLite)."""
+    seen: list[str] = []
+    real = psycopg.Cursor.copy
+
+    def spy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(statement))
+        return real(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", spy)
+    return seen
+
+
+def statements(session: Session) -> list[str]:
+    """The SQL statements SQLAlchemy sends on the session's connection from now on."""
+    sent: list[str] = []
+    event.listen(session.connection(), "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: sent.append(statement))
+    return sent
+
+
+def notifications(*keys: str) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [{"case_id": None, "recipient_kind": "user", "recipient_ref": None,
+             "recipient_enc": "x", "recipient_masked": "x", "channel": "email",
+             "template": "t", "template_version": "1", "language": "zh", "subject": "s",
+             "body": key, "status": "pending", "attempts": 0, "next_attempt_at": now,
+             "dedupe_key": key, "delivery_id": key[:32], "created_at": now, "updated_at": now}
+            for key in keys]
+
+
+class TestBulkInsert:
+    def test_on_postgresql_rows_go_through_copy(self, session: Session, backend: str,
+                                                 copies: list[str]) -> None:
+        sent = statements(session)
+        ids = bulk_insert_ids(session, Customer, customers("a", "b"))
+        if backend == "postgresql":
+            assert len(copies) == 1
+            assert copies[0].startswith('COPY "customer" ("id", ')
+            assert not [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+        else:
+            assert copies == []
+        stored = dict(session.execute(select(Customer.id, Customer.segment)).all())
+        assert [stored[i] for i in ids] == ["a", "b"]
+
+    def test_a_large_batch_skipping_taken_keys_stores_each_key_once(
+            self, session: Session, backend: str, copies: list[str]) -> None:
+        bulk_insert(session, Notification, notifications("k0", "k1"), skip_taken=["dedupe_key"])
+        keys = [f"k{i}" for i in range(COPY_SKIPPING_FROM_ROWS)] + ["k1", "k7"]
+        bulk_insert(session, Notification, notifications(*keys), skip_taken=["dedupe_key"])
+        stored = session.execute(select(Notification.dedupe_key, func.count())
+                                 .group_by(Notification.dedupe_key)).all()
+        assert sorted(stored) == sorted((f"k{i}", 1) for i in range(COPY_SKIPPING_FROM_ROWS))
+        assert len(copies) == (1 if backend == "postgresql" else 0)
+
+    def test_a_small_batch_skipping_taken_keys_needs_no_copy(
+            self, session: Session, copies: list[str]) -> None:
+        bulk_insert(session, Notification, notifications("k0", "k0", "k1"),
+                    skip_taken=["dedupe_key"])
+        assert session.scalar(select(func.count()).select_from(Notification)) == 2
+        assert copies == []
 
 
 class TestBackgroundCheckpoints:

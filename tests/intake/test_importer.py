@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from bankvoc.analytics import service as analytics
 from bankvoc.analytics.models import RollupMark
@@ -94,6 +96,31 @@ class TestImportFile:
             ("3", "received_at"), ("5", "amount"), ("7", "text"), ("8", "customer_phone")]
         assert all(r["reason"] for r in rejects)
         assert counts(engine) == (2, 3)
+
+    def test_on_postgresql_the_rows_are_stored_with_copy(
+        self, engine: Engine, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        copied: list[str] = []
+        real = psycopg.Cursor.copy
+
+        def spy(cursor: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+            copied.append(str(statement).split("(")[0].strip())
+            return real(cursor, statement, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "copy", spy)
+        inserts: list[str] = []
+        event.listen(engine, "before_cursor_execute",
+                     lambda _c, _cur, sql, *_: inserts.append(sql.split("(")[0].strip())
+                     if sql.lstrip().upper().startswith("INSERT") else None)
+        import_file(write_csv(tmp_path / "cases.csv", GOOD), engine=engine, actor=admin)
+        assert counts(engine) == (2, 3)
+        bulk = ['COPY "customer"', 'COPY "case"', 'COPY "rollup_mark"', 'COPY "case_event"',
+                'COPY "intake_record"']
+        if engine.dialect.name == "postgresql":
+            assert sorted(copied) == sorted(bulk)
+            assert inserts == ['INSERT INTO reference_counter']  # the reference numbers
+        else:
+            assert copied == []
 
     def test_new_cases_mark_their_org_and_day_for_the_roll_up_once_each(
         self, engine: Engine, admin: Actor, tmp_path: Path

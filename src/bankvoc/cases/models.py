@@ -36,6 +36,7 @@ class Case(Base):
         # complaints, and the clusters of similar cases.
         Index("ix_case_similar_key_received_at", "similar_key", "received_at"),
         Index("ix_case_status", "status"),
+        Index("ix_case_status_received_at_id", "status", "received_at", "id"),
         Index("ix_case_assignee_id_status", "assignee_id", "status"),
         Index("ix_case_handling_org_id_status", "handling_org_id", "status"),
     )

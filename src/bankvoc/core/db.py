@@ -199,6 +199,9 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]], *,
                                       [defaults[key]] * len(rows) if key in defaults
                                       else [row[key] for row in rows])
                for key in keys}
+    if _copies(connection) and (not skip_taken or len(rows) >= COPY_SKIPPING_FROM_ROWS):
+        _copy_in(connection, table, keys, columns, skip_taken=skip_taken)
+        return
     params: list[Any]
     if compiled.positional:
         params = list(zip(*(columns[key] for key in compiled.positiontup or []), strict=True))
@@ -225,9 +228,58 @@ def bulk_insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) ->
         bulk_insert(session, model, rows)
         last: int = connection.exec_driver_sql(f'SELECT max(id) FROM "{table.name}"').scalar_one()
         return list(range(int(last) - len(rows) + 1, int(last) + 1))
+    if _copies(connection):
+        # COPY gives no ids back: take a block from the id sequence first, in one round trip,
+        # and COPY the rows with them (what the column default would have given, in order).
+        drawn: Any = connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) "
+            "FROM generate_series(1, %(n)s::integer)",
+            {"table": f'"{table.name}"', "n": len(rows)}).scalars()
+        ids = sorted(int(value) for value in drawn)
+        bulk_insert(session, model, [{"id": new_id, **row}
+                                     for new_id, row in zip(ids, rows, strict=True)])
+        return ids
     result = connection.execute(
         table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
     return [int(row[0]) for row in result]
+
+
+# A bulk insert that skips taken keys COPYs into a temporary table first (then INSERT … SELECT
+# … ON CONFLICT DO NOTHING): worth its catalog work only for a batch this large.
+COPY_SKIPPING_FROM_ROWS = 500
+
+
+def _copies(connection: Any) -> bool:
+    """Whether bulk inserts on this connection go through COPY (PostgreSQL with psycopg 3)."""
+    return bool(connection.dialect.name == "postgresql"
+                and connection.dialect.driver == "psycopg")
+
+
+def _copy_in(connection: Any, table: Any, keys: list[str], columns: dict[str, list[Any]], *,
+             skip_taken: Sequence[str] = ()) -> None:
+    """COPY the rows (given column by column, bind-processed) into `table`.
+
+    PostgreSQL's COPY FROM STDIN parses a stream of rows far faster than it plans and runs an
+    INSERT per row (bench/ingest: see README). It knows no ON CONFLICT: rows that must skip
+    taken keys go into a temporary table first and from there INSERT … ON CONFLICT DO NOTHING.
+    """
+    quoted = ", ".join(f'"{table.c[key].name}"' for key in keys)
+    target = f'"{table.name}"'
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor:
+        if skip_taken:
+            target = '"bulk_insert_stage"'
+            # Only the columns given, without constraints or defaults (no ids drawn here).
+            cursor.execute(f'CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS '
+                           f'SELECT {quoted} FROM "{table.name}" WITH NO DATA')
+        with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
+            for values in zip(*(columns[key] for key in keys), strict=True):
+                copy.write_row(values)
+        if skip_taken:
+            conflict = ", ".join(f'"{table.c[key].name}"' for key in skip_taken)
+            cursor.execute(f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM {target} '
+                           f"ORDER BY ctid ON CONFLICT ({conflict}) DO NOTHING")
+            cursor.execute(f"DROP TABLE {target}")
 
 
 def _omitted_defaults(table: Any, keys: list[str]) -> dict[str, Any]:
