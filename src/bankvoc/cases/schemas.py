@@ -95,8 +95,10 @@ class CaseFilters(BaseModel):
     product: str | None = None
     category: str | None = None
     org: str | None = Field(default=None, description="Org code: that org and its subtree")
-    received_from: datetime | None = None
-    received_to: datetime | None = None
+    received_from: AwareDatetime | None = Field(
+        default=None, description="Received at or after this instant (with its zone)")
+    received_to: AwareDatetime | None = Field(
+        default=None, description="Received before this instant (with its zone)")
     q: str | None = Field(default=None, max_length=100, description="Words in title or text")
     needs_review: bool | None = Field(
         default=None, description="Only cases whose automatic decisions await review")
