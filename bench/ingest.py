@@ -96,6 +96,13 @@ def stored_rows(engine: Engine) -> dict[str, tuple[list[str], list[tuple[Any, ..
     return rows
 
 
+def _adapt_json(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """psycopg sends JSON columns read back as dicts and lists only when wrapped as JSONB."""
+    from psycopg.types.json import Jsonb
+
+    return tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in row)
+
+
 def run_raw_inserts(url: str, rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]],
                     batch_size: int) -> float:
     """The same rows, inserted with the driver's executemany, one transaction per batch."""
@@ -107,6 +114,9 @@ def run_raw_inserts(url: str, rows: dict[str, tuple[list[str], list[tuple[Any, .
                 f'VALUES ({", ".join([marker] * len(columns))})')
         for table, (columns, _) in rows.items()
     }
+    if engine.dialect.name == "postgresql":
+        rows = {table: (columns, [_adapt_json(v) for v in values])
+                for table, (columns, values) in rows.items()}
     started = time.perf_counter()
     # Parents before children, so every foreign key holds; one transaction per batch of rows.
     for table, (_, values) in rows.items():
