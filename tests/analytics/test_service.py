@@ -6,7 +6,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from bankvoc.analytics import query, service
 from bankvoc.analytics.kpis import REGISTRY
@@ -151,6 +151,35 @@ class TestKpiReport:
         with pytest.raises(Invalid) as error:
             value(october, "complaints", period)
         assert error.value.field == "period"
+
+
+class TestHeadline:
+    def test_gives_each_kpi_as_its_own_report_would(self, october: Bank) -> None:
+        actor = october.world.actor("hq_admin")
+        for org in (None, "BJ"):
+            together = service.headline(october.session, actor=actor, period="2026-10",
+                                        org=org, codes=tuple(REGISTRY))
+            alone = [service.kpi_report(october.session, actor=actor, kpi=code,
+                                        period="2026-10", org=org) for code in REGISTRY]
+            assert [(r.kpi.code, r.figure, r.previous, r.year_before, r.target)
+                    for r in together] == [
+                (r.kpi.code, r.figure, r.previous, r.year_before, r.target) for r in alone]
+        assert [r.figure.value for r in service.headline(
+            october.session, actor=actor, period="2026-10", codes=tuple(HAND_WORKED))] == [
+            None if v is None else pytest.approx(v) for v in HAND_WORKED.values()]
+
+    def test_reads_each_row_set_once(self, october: Bank) -> None:
+        statements: list[str] = []
+        engine = october.session.get_bind()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            service.headline(october.session, actor=october.world.actor("hq_admin"),
+                             period="2026-10")
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        subtree_reads = [s for s in statements if "count(*)" in s.lower() and "org.path" in s]
+        assert len(subtree_reads) == 1
 
 
 class TestTargets:

@@ -4,6 +4,7 @@ the cases behind any figure; the imported denominators and the targets."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -158,8 +159,9 @@ def kpi_report(session: Session, *, actor: Actor, kpi: str, period: str | Period
 
 def headline(session: Session, *, actor: Actor, period: str | Period, org: str | None = None,
              codes: Sequence[str] = HEADLINE, lang: str = "zh") -> list[KpiReport]:
-    return [kpi_report(session, actor=actor, kpi=code, period=period, org=org, lang=lang)
-            for code in codes]
+    with query.shared_reads(session):
+        return [kpi_report(session, actor=actor, kpi=code, period=period, org=org, lang=lang)
+                for code in codes]
 
 
 def _clean_cut(cut: dict[str, str | None]) -> dict[str, str]:
@@ -196,11 +198,18 @@ def _labels(session: Session, by: str, keys: Iterable[Any], lang: str) -> dict[A
 def target_for(session: Session, *, kpi: str, org: Org, on: date) -> float | None:
     """The target in force on `on`: the nearest org up the tree that has one, else bank-wide."""
     ancestors = [int(part) for part in org.path.strip("/").split("/") if part]
-    rows = session.execute(
-        select(KpiTarget.org_id, KpiTarget.value)
-        .where(KpiTarget.kpi == kpi, KpiTarget.valid_from <= on,
-               or_(KpiTarget.org_id.in_(ancestors), KpiTarget.org_id.is_(None)))
-        .order_by(KpiTarget.valid_from)).all()
+
+    def read() -> dict[str, list[Any]]:  # every KPI's at once: a dashboard asks for a dozen
+        by_kpi: dict[str, list[Any]] = defaultdict(list)
+        for row in session.execute(
+                select(KpiTarget.kpi, KpiTarget.org_id, KpiTarget.value)
+                .where(KpiTarget.valid_from <= on,
+                       or_(KpiTarget.org_id.in_(ancestors), KpiTarget.org_id.is_(None)))
+                .order_by(KpiTarget.valid_from)):
+            by_kpi[row.kpi].append(row)
+        return by_kpi
+
+    rows = query.shared_read(session, ("targets", org.path, on), read).get(kpi, [])
     found: dict[int | None, float] = {row.org_id: row.value for row in rows}  # latest wins
     for org_id in reversed(ancestors):
         if org_id in found:
