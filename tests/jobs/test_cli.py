@@ -101,7 +101,7 @@ class TestScheduler:
         app = typer.Typer()
         app.command()(scheduler_command)
         try:
-            result = runner.invoke(app, ["--stop-after", "2.5"])
+            result = runner.invoke(app, ["--stop-after", "6"])
             assert result.exit_code == 0, result.output
             assert f"Celery beat, queue {queue}" in result.stderr
             assert "notify.dispatch (every 0.5s)" in result.stderr
@@ -114,7 +114,7 @@ class TestScheduler:
             engine.reset()
             delete_queue(REDIS_URL, queue)
         jobs = [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in sent]
-        assert len(jobs) >= 2  # every half second for 2.5 s
+        assert len(jobs) >= 2  # every half second for 6 s: at least twice even on a loaded machine
         assert set(jobs) == {(engine.TASK_NAME, "['notify.dispatch', None]")}
         assert list(tmp_path.glob("celerybeat-schedule*"))  # beat's state, in the data dir
 
