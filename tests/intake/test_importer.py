@@ -236,6 +236,17 @@ class TestRejectsWriter:
                 ["4", "amount", "not a number"]]
 
 
+class TestWorkerStart:
+    def test_a_preparing_process_imports_neither_scikit_learn_nor_scipy(self) -> None:
+        # Every import worker (and API process) imports the pipeline: scikit-learn and SciPy
+        # would add about a second of CPU to each start, and the pipeline's defaults use neither.
+        probe = ("import sys, bankvoc.intake.importer; "
+                 "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))")
+        found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                               check=True)
+        assert found.stdout.strip() == "[]"
+
+
 class TestReadAhead:
     def test_while_the_workers_are_slow_this_process_prepares_later_batches_in_file_order(
         self,

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import pickle
 
-import numpy as np
 import pytest
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bankvoc.nlp import tokens
-from bankvoc.nlp.tokens import CharAnalyzer, NgramTfidf, WordAnalyzer
+from bankvoc.nlp.tokens import CharAnalyzer, WordAnalyzer
 
 CORPUS = [
     "信用卡年费扣多了，请退还",
@@ -87,46 +85,6 @@ class TestAnalyzers:
     def test_analyzers_survive_pickling(self) -> None:
         analyzer = CharAnalyzer((2, 3))
         assert pickle.loads(pickle.dumps(analyzer))("卡丢了") == analyzer("卡丢了")
-
-
-class TestNgramTfidf:
-    @pytest.mark.parametrize(("kind", "ngram_range", "analyzer"), [
-        ("word", (1, 2), WordAnalyzer((1, 2))),
-        ("char", (1, 3), CharAnalyzer((1, 3))),
-    ])
-    def test_gives_the_numbers_of_scikit_learns_vectoriser(
-        self, kind: str, ngram_range: tuple[int, int], analyzer: object
-    ) -> None:
-        ours = NgramTfidf(kind=kind, ngram_range=ngram_range).fit(CORPUS)
-        theirs = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True).fit(CORPUS)
-        order = [theirs.vocabulary_[name] for name in ours.get_feature_names_out()]
-        unseen = ["年费 fee 退还了吗", "完全无关的话"]
-        for texts in (CORPUS, unseen):
-            expected = theirs.transform(texts)[:, order].toarray()
-            assert np.allclose(ours.transform(texts).toarray(), expected, atol=1e-6)
-
-    def test_min_df_drops_rare_features(self) -> None:
-        vectoriser = NgramTfidf(kind="word", ngram_range=(1, 1), min_df=2).fit(CORPUS)
-        assert set(vectoriser.vocabulary_) == {"信用卡", "annual", "fee", "退还"}
-
-    def test_unknown_features_and_empty_texts_give_empty_rows(self) -> None:
-        vectoriser = NgramTfidf(kind="char").fit(CORPUS)
-        assert vectoriser.transform(["", "㐀㐁"]).nnz == 0
-
-    def test_an_unknown_kind_is_refused(self) -> None:
-        with pytest.raises(ValueError, match="kind"):
-            NgramTfidf(kind="phoneme").fit(CORPUS)
-
-    def test_no_features_at_all_is_an_error(self) -> None:
-        with pytest.raises(ValueError, match="no feature"):
-            NgramTfidf(kind="word").fit(["", "  ,。"])
-
-    def test_pickles_without_its_cache_and_transforms_the_same_after(self) -> None:
-        vectoriser = NgramTfidf(kind="char").fit(CORPUS)
-        before = vectoriser.transform(CORPUS).toarray()
-        restored = pickle.loads(pickle.dumps(vectoriser))
-        assert "_seen" not in restored.__dict__
-        assert np.array_equal(restored.transform(CORPUS).toarray(), before)
 
 
 class TestCreditWords:

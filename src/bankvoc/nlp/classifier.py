@@ -42,7 +42,8 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from bankvoc.nlp.tokens import NgramTfidf, credit_words
+from bankvoc.nlp.tfidf import NgramTfidf
+from bankvoc.nlp.tokens import credit_words
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
 
-from bankvoc.nlp.tokens import NgramTfidf
+from bankvoc.nlp.tfidf import NgramTfidf
 
 VERSION = 1
 

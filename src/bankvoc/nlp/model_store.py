@@ -21,17 +21,19 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import joblib
 from sqlalchemy import Integer, String, column, func, select, table
 from sqlalchemy.orm import Session
 
 from bankvoc.core.errors import Conflict, Invalid, NotFound
-from bankvoc.nlp.classifier import TextClassifier
 from bankvoc.nlp.models import ModelActivation, ModelVersion
 from bankvoc.nlp.sentiment import TrainedSentiment
 from bankvoc.nlp.similarity import DuplicateMatcher
+
+if TYPE_CHECKING:
+    from bankvoc.nlp.classifier import TextClassifier
 
 MANAGE = "model.manage"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -41,18 +43,26 @@ _user_id, _username = column("id", Integer), column("username", String)
 _users = table("app_user", _user_id, _username)
 
 
-Estimator = TextClassifier | TrainedSentiment | DuplicateMatcher
+Estimator: TypeAlias = "TextClassifier | TrainedSentiment | DuplicateMatcher"
 
-# What each kind of model is, and the fields a kind serves: a sentiment scorer can only be the
-# sentiment model, a pair matcher only the duplicates one; classifiers serve every other field.
-KINDS: dict[str, type[Any]] = {
-    "classifier": TextClassifier, "sentiment": TrainedSentiment, "pairs": DuplicateMatcher,
-}
+# The fields a kind of model serves: a sentiment scorer can only be the sentiment model, a pair
+# matcher only the duplicates one; classifiers serve every other field.
 SPECIAL_FIELDS = {"sentiment": "sentiment", "duplicates": "pairs"}
 
 
+def model_class(kind: str) -> type[Any]:
+    """What each kind of model is. The classifier's module imports scikit-learn: only a process
+    that stores or loads a classifier does (not every one that registers cases)."""
+    if kind == "classifier":
+        from bankvoc.nlp.classifier import TextClassifier
+
+        return TextClassifier
+    return {"sentiment": TrainedSentiment, "pairs": DuplicateMatcher}[kind]
+
+
 def kind_of(estimator: Estimator) -> str:
-    for kind, cls in KINDS.items():
+    for kind in ("sentiment", "pairs", "classifier"):  # the classifier last: see model_class
+        cls = model_class(kind)
         if isinstance(estimator, cls):
             return kind
     raise TypeError(f"{type(estimator).__name__} is not a model the store keeps")
@@ -386,7 +396,7 @@ def _unpickle(blob: bytes, sha256: str, ref: str, kind: str) -> Estimator:
         raise ModelChecksumError(f"model {ref} does not match its checksum: the stored bytes "
                                  "were altered or damaged, so they are not loaded", field="model")
     estimator = joblib.load(io.BytesIO(blob))
-    if not isinstance(estimator, KINDS[kind]):
+    if not isinstance(estimator, model_class(kind)):
         raise ModelChecksumError(f"model {ref} is not a {kind} model", field="model")
     result: Estimator = estimator
     return result

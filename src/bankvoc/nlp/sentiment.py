@@ -19,7 +19,6 @@ English is tokenised by one regular expression and looked up word by word.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import re
@@ -33,6 +32,8 @@ from importlib import resources
 from itertools import compress, count, repeat
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
+
+from bankvoc.nlp.estimator import EstimatorParams
 
 VERSION = 1
 
@@ -382,14 +383,11 @@ def _en_tables(directory: Path | None) -> _EnTables:
 
 # --- trained -------------------------------------------------------------------------------------
 
-class TrainedSentiment:
+class TrainedSentiment(EstimatorParams):
     """Character n-gram TF-IDF and logistic regression; polarity = P(positive) − P(negative).
 
-    A scikit-learn estimator: parameters in `__init__`, work in `fit`, learned attributes end
-    in `_`. `get_params` / `set_params` are written out rather than inherited from
-    `sklearn.base.BaseEstimator` so that importing this module (which the intake pipeline does
-    for the lexicon) does not import scikit-learn (over a second); `sklearn.base.clone` and
-    grid search only need these two methods.
+    A scikit-learn estimator (see `nlp.estimator`): parameters in `__init__`, work in `fit`,
+    learned attributes end in `_`.
     """
 
     def __init__(self, *, ngram_range: tuple[int, int] = (1, 3), min_df: int = 2,
@@ -403,18 +401,6 @@ class TrainedSentiment:
         self.positive_label = positive_label
         self.negative_label = negative_label
         self.top_words = top_words
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> Self:
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}")
-            setattr(self, name, value)
-        return self
 
     def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> Self:
         import numpy as np

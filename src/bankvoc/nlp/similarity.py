@@ -30,8 +30,8 @@ from typing import Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator
 
+from bankvoc.nlp.estimator import EstimatorParams
 from bankvoc.nlp.tokens import chinese_words
 
 VERSION = 1
@@ -226,7 +226,7 @@ def best_threshold(scores: NDArray[np.float64], labels: NDArray[np.int64], *,
     return float(ranked[int(np.argmax(np.where(last_of_run, f, -1.0)))])
 
 
-class DuplicateMatcher(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
+class DuplicateMatcher(EstimatorParams):
     """Similarity in [0, 1] of two texts, and the threshold above which they are one matter.
 
     Parameters follow the scikit-learn contract; learned attributes end in `_`:
@@ -260,7 +260,7 @@ class DuplicateMatcher(BaseEstimator):  # type: ignore[misc]  # sklearn is untyp
         return cache
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()
+        state = dict(self.__dict__)
         state.pop("_profiles", None)  # a cache: rebuilt as texts come
         return state
 

@@ -30,19 +30,11 @@ from numpy.typing import NDArray
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from bankvoc.nlp.tokens import NgramTfidf
+from bankvoc.nlp.tfidf import NgramTfidf
+from bankvoc.nlp.tokens import STOP_WORDS
 
 VERSION = 1
 
-# Words that carry no topic however often they occur: pronouns, particles, politeness and the
-# frame of a complaint. IDF already discounts them; this keeps them out of labels entirely.
-_STOP_WORDS = (
-    "的 了 和 是 在 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 就 都 也 还 又 很 太 把 被 给 "
-    "让 对 向 从 到 与 及 或 而 但 但是 因为 所以 如果 吗 呢 吧 啊 呀 哦 嗯 么 什么 怎么 怎么办 "
-    "如何 为什么 请问 请 您 您好 你好 谢谢 一下 一个 没有 不 有 要 会 能 可以 已经 现在 之后 "
-    "然后 银行 客户 问题 反映 表示 要求 the a an and or of to in on for is are was were be "
-    "i my me we our you your it this that with at by from as have has had not no")
-STOP_WORDS = frozenset(_STOP_WORDS.split())
 _KEEP = re.compile(r"[^\W\d_]", re.UNICODE)  # a label word has at least one letter or hanzi
 
 # A member must be at least this close (cosine in word space) to its group's centre.

@@ -34,8 +34,7 @@ from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
 from bankvoc.nlp import pii
 from bankvoc.nlp.taxonomy import load_taxonomy
-from bankvoc.nlp.tokens import chinese_words
-from bankvoc.nlp.topics import STOP_WORDS
+from bankvoc.nlp.tokens import STOP_WORDS, chinese_words
 from bankvoc.notify import service as notify
 from bankvoc.notify.models import Notification
 from bankvoc.notify.service import Outgoing, Recipient

@@ -18,7 +18,7 @@ from bankvoc.alerts.enums import AlertKind, AlertStatus
 from bankvoc.cases.enums import SEVERITY_RANK, CaseKind, CaseStatus, Severity
 from bankvoc.cases.models import Case
 from bankvoc.core.timeutil import ensure_aware
-from bankvoc.nlp.tokens import NgramTfidf
+from bankvoc.nlp.tfidf import NgramTfidf
 from bankvoc.orgs.models import Org
 
 COUNTED_KINDS = (CaseKind.complaint.value, CaseKind.complaint_intent.value)
