@@ -22,7 +22,6 @@ from bankvoc.nlp.api import router as text_router
 from bankvoc.nlp.faq_api import router as faq_router
 from bankvoc.nlp.taxonomy import load_taxonomy
 from bankvoc.ops.api import router as ops_router
-from bankvoc.ops.metrics import RequestMetrics
 from bankvoc.ops.requests import RequestContext
 from bankvoc.orgs.api import router as orgs_router
 from bankvoc.problems.api import router as problems_router
@@ -78,6 +77,5 @@ def create_app(
     app.state.route_templates = {(method, route.endpoint): path
                                  for method, path, route in access.app_routes(app)}
     # Outermost last: every line logged while a request is served carries its id.
-    app.add_middleware(RequestMetrics)
     app.add_middleware(RequestContext)
     return app

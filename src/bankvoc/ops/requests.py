@@ -1,4 +1,5 @@
-"""Every request gets an id, and one access line in the log.
+"""Every request gets an id, one access line in the log, and its count and latency in the
+metrics (`ops.metrics`): one middleware for the three, so each request is timed and named once.
 
 The id is the caller's X-Request-ID when it is plain and short (a load balancer's or a client's
 own), else a new random one; it is bound to every log line written while the request is served
@@ -17,14 +18,16 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankvoc.core import logs
-from bankvoc.ops.metrics import route_template
+from bankvoc.ops.metrics import observe_request, route_template
 
 log = logging.getLogger("bankvoc.access")
 _HEADER = logs.REQUEST_ID_HEADER.lower().encode("latin-1")
 
 
 class RequestContext:
-    """Plain ASGI middleware (it must wrap every other, so that their lines carry the id)."""
+    """Plain ASGI middleware (it must wrap every other, so that their lines carry the id).
+
+    A request is timed to its last byte; one that fails before answering counts as a 500."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,9 +55,10 @@ class RequestContext:
         try:
             await self.app(scope, receive, with_id)
         finally:
-            log.info("%s %s %d %.1fms", scope["method"], route_template(scope), status,
-                     (time.perf_counter() - started) * 1000,
-                     extra={"method": scope["method"], "route": route_template(scope),
-                            "status": status,
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            seconds = time.perf_counter() - started
+            method, route = scope["method"], route_template(scope)
+            observe_request(method, route, status, seconds)
+            log.info("%s %s %d %.1fms", method, route, status, seconds * 1000,
+                     extra={"method": method, "route": route, "status": status,
+                            "duration_ms": round(seconds * 1000, 1)})
             logs.reset_request_id(token)
