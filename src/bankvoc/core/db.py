@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -119,6 +119,33 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Engines of small pools of their own, for `own_transaction`: apart from the request's pool, so
+# a request holding one connection never waits for a second from the same exhausted pool.
+_side_engines: dict[Any, Engine] = {}
+
+
+@contextmanager
+def own_transaction(session: Session) -> Iterator[Connection | None]:
+    """A short transaction of its own on the session's PostgreSQL database, committed when the
+    block ends, whatever becomes of the session's; for numbers drawn like a sequence's, so that
+    concurrent writers do not queue on one locked counter row until each commits.
+
+    None where the work must stay in the session's transaction: on SQLite (one writer at a time,
+    and the session may hold the write lock already) and for a session bound to a connection
+    (its caller owns that connection's transaction, as the tests' rolled-back sessions do).
+    """
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        yield None
+        return
+    side = _side_engines.get(bind.url)
+    if side is None:
+        side = _side_engines.setdefault(bind.url, build_engine(
+            bind.url.render_as_string(hide_password=False), pool_size=2, max_overflow=6))
+    with side.begin() as connection:
+        yield connection
 
 
 def insert_skipping_taken(session: Session, model: Any, keys: Sequence[str]) -> Any:
@@ -372,6 +399,7 @@ def background_checkpoints(engine: Engine) -> Iterator[WalCheckpointer | None]:
 
 def reset_engines() -> None:
     """Dispose every pooled engine (tests, and commands that switch databases)."""
-    for engine in _engines.values():
+    for engine in [*_engines.values(), *_side_engines.values()]:
         engine.dispose()
     _engines.clear()
+    _side_engines.clear()
