@@ -1,12 +1,19 @@
-"""The client's address behind trusted proxies (`api.deps.client_address`)."""
+"""Request-scoped dependencies: units of work at once, the client's address behind proxies."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx2
 import pytest
+from anyio import to_thread
 from starlette.requests import Request
 
+from bankvoc.api.app import create_app
 from bankvoc.api.deps import client_address
+from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.core.settings import reset_settings
+from tests.conftest import auth, build_world
 
 
 def request(peer: str, *forwarded: str) -> Request:
@@ -58,3 +65,32 @@ class TestClientAddress:
         reset_settings()
         with pytest.raises(ValueError, match=r"proxy\.example"):
             get_settings()
+
+
+class TestUnitsOfWorkAtOnce:
+    """Requests beyond the pool's connections wait for one, holding no worker thread."""
+
+    def test_more_requests_than_connections_and_threads_are_all_answered(
+        self, fresh_db_url: str
+    ) -> None:
+        # One connection, which gives up after 3 s, and two worker threads: without the gate,
+        # the waiting requests held both threads and the one holding the connection could not
+        # run its route, so the waiters failed when the pool gave up (503).
+        engine = build_engine(fresh_db_url, pool_size=1, max_overflow=0, pool_timeout=3)
+        with unit_of_work(engine) as session:
+            world = build_world(session)
+            headers = auth(world, "hq_admin")
+        app = create_app(engine=engine)
+
+        async def eight_at_once() -> list[int]:
+            to_thread.current_default_thread_limiter().total_tokens = 2
+            transport = httpx2.ASGITransport(app=app)
+            async with httpx2.AsyncClient(transport=transport, base_url="http://bank") as client:
+                answers = await asyncio.gather(*(
+                    client.get("/api/v1/cases", headers=headers) for _ in range(8)))
+            return [answer.status_code for answer in answers]
+
+        try:
+            assert asyncio.run(eight_at_once()) == [200] * 8
+        finally:
+            engine.dispose()

@@ -2,26 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated
 
+from anyio import Semaphore, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from bankvoc.core.db import transaction
+from bankvoc.core.db import pool_capacity, transaction
 from bankvoc.core.errors import Unauthorized
 from bankvoc.core.settings import get_settings
 from bankvoc.customers.disclosure import Via
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.service import Actor
 
+# Connections of the pool left to what runs outside requests' units of work (the readiness
+# check, the metrics scrape, jobs run after a commit in this process).
+POOL_HEADROOM = 3
+_units = RunVar[Semaphore]("bankvoc_units_of_work")
 
-def _session(request: Request) -> Iterator[Session]:
+
+def _units_at_once(request: Request) -> Semaphore:
+    """Requests of this process (and event loop) inside a unit of work at once: fewer than the
+    pool's connections. A request beyond waits here, holding neither a thread nor a connection.
+
+    Without the gate, requests past the pool's size took a worker thread each and blocked in it
+    waiting for a connection; the requests holding the connections then had no thread left to
+    run their route or commit in, and nothing moved until the pool's time-out failed the
+    waiters (bench/load.py at 200 requests/s: whole seconds without an answer)."""
+    try:
+        return _units.get()
+    except LookupError:
+        sessions: sessionmaker[Session] = request.app.state.sessions
+        capacity = pool_capacity(sessions.kw.get("bind"))
+        gate = Semaphore(max(1, capacity - POOL_HEADROOM) if capacity else 1)
+        _units.set(gate)
+        return gate
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
     """The API's unit of work: commit when the route returns, roll back when it raises."""
     sessions: sessionmaker[Session] = request.app.state.sessions
-    with transaction(sessions) as session:
-        yield session
+    async with _units_at_once(request):
+        unit = transaction(sessions)
+        session = await to_thread.run_sync(unit.__enter__)
+        try:
+            yield session
+        except BaseException as error:
+            await to_thread.run_sync(unit.__exit__, type(error), error, error.__traceback__)
+            raise
+        await to_thread.run_sync(unit.__exit__, None, None, None)
 
 
 # "function" scope: the commit happens before the response is sent, so a failed commit is an

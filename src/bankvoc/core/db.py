@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bankvoc.core import configstore, jsonutil
 from bankvoc.core.errors import ConfigurationError
@@ -82,6 +83,17 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
 
 
 _engines: dict[str, Engine] = {}
+
+
+def pool_capacity(bind: object) -> int | None:
+    """How many connections an engine's pool hands out at most; None for anything else (a
+    connection, as tests bind sessions to, or a pool without a limit)."""
+    pool = getattr(bind, "pool", None)
+    if not isinstance(bind, Engine) or not isinstance(pool, QueuePool):
+        return None
+    # QueuePool keeps its overflow limit to itself; negative means no limit.
+    overflow = int(getattr(pool, "_max_overflow", 0))
+    return None if overflow < 0 else pool.size() + overflow
 
 
 def get_engine(url: str | None = None) -> Engine:
