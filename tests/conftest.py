@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankvoc.core import migrate
-from bankvoc.core.db import build_engine, reset_engines
+from bankvoc.core.db import build_engine, reset_engines, unit_of_work
 from bankvoc.core.settings import reset_settings
 
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
@@ -232,6 +232,17 @@ def build_world(session: Session) -> World:
 @pytest.fixture
 def world(session: Session) -> World:
     return build_world(session)
+
+
+@pytest.fixture
+def bank(database: str) -> str:
+    """`database` holding the test world (orgs, users and their tokens), committed: what the
+    commands under test find through BANKVOC_DATABASE_URL."""
+    engine = build_engine(database)
+    with unit_of_work(engine) as session:
+        build_world(session)
+    engine.dispose()
+    return database
 
 
 @pytest.fixture

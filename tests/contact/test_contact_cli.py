@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from bankvoc.cli import app
 from bankvoc.core import configstore
 from bankvoc.core.db import build_engine, unit_of_work
-from tests.conftest import build_world
 
 runner = CliRunner()
 
@@ -37,14 +36,6 @@ BAD = [
      "100", "0", "0", "", "", "", ""],
 ]
 
-
-@pytest.fixture
-def bank(database: str) -> str:
-    engine = build_engine(database)
-    with unit_of_work(engine) as session:
-        build_world(session)
-    engine.dispose()
-    return database
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:

@@ -6,41 +6,25 @@ tests/intake/test_malformed.py.)"""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
-from bankvoc.core.db import build_engine, unit_of_work
-from tests.conftest import build_world
 from tests.contact import test_contact_cli as contact
 from tests.people import test_cli as people
 from tests.servicedata import test_cli as servicedata
+from tests.sheets import csv_text, xlsx_bytes
 
 runner = CliRunner()
 HUGE = "长" * (1 << 20)  # a 1 MB cell
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([header, *rows])
-    return buffer.getvalue().encode()
-
-
-def _xlsx(header: list[str], rows: list[list[str]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for row in [header, *rows]:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return csv_text(header, rows).encode()
 
 
 def corpus(header: list[str], good: list[str]) -> dict[str, tuple[str, bytes, int | None]]:
@@ -51,7 +35,7 @@ def corpus(header: list[str], good: list[str]) -> dict[str, tuple[str, bytes, in
         "empty": ("empty.csv", b"", None),
         "broken UTF-16": ("u16.csv", "a,b\n".encode("utf-16")[:-1] + b"\xd8", None),
         "NUL bytes": ("nul.csv", _csv(header, [good]).replace(b",", b"\x00,", 1), None),
-        "a truncated workbook": ("cut.xlsx", _xlsx(header, [good])[:600], None),
+        "a truncated workbook": ("cut.xlsx", xlsx_bytes(header, [good])[:600], None),
         "text named .xlsx": ("text.xlsx", _csv(header, [good]), None),
         "header only": ("header.csv", _csv(header, []), 0),
         "wrong columns": ("cols.csv", _csv(["编号", "备注"], [["x", "y"]]), 1),
@@ -71,14 +55,6 @@ COMMANDS: dict[str, tuple[Callable[[Path], list[str]], list[str], list[str]]] = 
                  people.HEADER, people.ROWS[0]),
 }
 
-
-@pytest.fixture
-def bank(database: str) -> str:
-    engine = build_engine(database)
-    with unit_of_work(engine) as session:
-        build_world(session)
-    engine.dispose()
-    return database
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

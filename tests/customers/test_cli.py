@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bankvoc.core.db import build_engine, unit_of_work
 from bankvoc.customers.cli import customers_app
 from bankvoc.customers.models import Customer, CustomerValue
-from tests.conftest import build_world
 
 runner = CliRunner()
 
@@ -23,14 +21,6 @@ runner = CliRunner()
 def last_json(output: str) -> Any:
     return json.loads(output.strip().splitlines()[-1])
 
-
-@pytest.fixture
-def world_db(database: str) -> str:
-    engine = build_engine(database)
-    with unit_of_work(engine) as session:
-        build_world(session)
-    engine.dispose()
-    return database
 
 
 def _counts(database: str) -> tuple[int, int, list[str | None]]:
@@ -68,7 +58,7 @@ ROWS = [
 
 class TestImportValue:
     def test_stores_good_rows_and_reports_bad_ones_by_row_and_field(
-            self, world_db: str, tmp_path: Path) -> None:
+            self, bank: str, tmp_path: Path) -> None:
         path = tmp_path / "value.csv"
         _write_csv(path, ROWS)
         result = runner.invoke(customers_app, ["import-value", str(path), "--month", "2026-10",
@@ -94,7 +84,7 @@ class TestImportValue:
         assert "110105194912310021" not in text
         assert "1380000" not in text
 
-    def test_running_the_same_file_again_changes_nothing(self, world_db: str,
+    def test_running_the_same_file_again_changes_nothing(self, bank: str,
                                                          tmp_path: Path) -> None:
         path = tmp_path / "value.csv"
         _write_csv(path, ROWS)
@@ -102,16 +92,16 @@ class TestImportValue:
                 "--json"]
         first = runner.invoke(customers_app, args)
         assert first.exit_code == 0, first.output
-        before = _counts(world_db)
+        before = _counts(bank)
         again = runner.invoke(customers_app, args)
         summary = last_json(again.stdout)
         assert (summary["stored"], summary["updated"], summary["unchanged"],
                 summary["rescored"], summary["segments_changed"], summary["created_customers"]
                 ) == (0, 0, 5, 0, 0, 0)
-        assert _counts(world_db) == before
+        assert _counts(bank) == before
         assert before[:2] == (5, 5)
 
-    def test_an_xlsx_with_english_headers_and_a_month_column(self, world_db: str,
+    def test_an_xlsx_with_english_headers_and_a_month_column(self, bank: str,
                                                              tmp_path: Path) -> None:
         path = tmp_path / "value.xlsx"
         book = openpyxl.Workbook()
@@ -129,7 +119,7 @@ class TestImportValue:
         assert (summary["stored"], summary["rejected"], summary["rejects_file"]) == (2, 0, None)
         assert summary["months"][0]["month"] == "2026-11"
 
-    def test_a_bad_month_option_exits_2_naming_the_field(self, world_db: str,
+    def test_a_bad_month_option_exits_2_naming_the_field(self, bank: str,
                                                          tmp_path: Path) -> None:
         path = tmp_path / "value.csv"
         _write_csv(path, ROWS[:1])
@@ -137,17 +127,17 @@ class TestImportValue:
         assert result.exit_code == 2
         assert "(month)" in result.output
 
-    def test_a_user_without_the_right_is_refused(self, world_db: str, tmp_path: Path) -> None:
+    def test_a_user_without_the_right_is_refused(self, bank: str, tmp_path: Path) -> None:
         path = tmp_path / "value.csv"
         _write_csv(path, ROWS[:1])
         result = runner.invoke(customers_app, ["import-value", str(path), "--month", "2026-10",
                                                "--user", "bj_handler"])
         assert result.exit_code == 2
-        assert _counts(world_db)[:2] == (0, 0)
+        assert _counts(bank)[:2] == (0, 0)
 
 
 class TestAttritionCommand:
-    def test_prints_the_segments_as_json(self, world_db: str, tmp_path: Path) -> None:
+    def test_prints_the_segments_as_json(self, bank: str, tmp_path: Path) -> None:
         path = tmp_path / "value.csv"
         _write_csv(path, ROWS[:5])
         runner.invoke(customers_app, ["import-value", str(path), "--month", "2026-10",

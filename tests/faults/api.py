@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
+from bankvoc.core.db import unit_of_work
+from bankvoc.orgs import service as org_service
 from tests.faults.servers import wait_for_port
 
 
@@ -156,3 +160,34 @@ class Caller:
             self.accept(self.register(number))
             with self.lock:
                 done.append(number)
+
+
+def token_of(engine: Engine, username: str) -> str:
+    with unit_of_work(engine) as session:
+        return org_service.issue_token(session, user=org_service.get_user(session,
+                                                                          username=username))
+
+
+class Callers:
+    """`count` threads of one caller, sharing the case numbers 0 … `cases` - 1 between them;
+    `done` lists the numbers registered and accepted so far."""
+
+    def __init__(self, caller: Caller, *, cases: int, count: int) -> None:
+        self.done: list[int] = []
+        self.threads = [threading.Thread(target=caller.run,
+                                         args=(list(range(i, cases, count)), self.done))
+                        for i in range(count)]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def wait_until_done(self, at_least: int) -> None:
+        while len(self.done) < at_least:
+            assert all(t.is_alive() for t in self.threads), "a caller stopped"
+            time.sleep(0.01)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(timeout=240)
+        assert not any(t.is_alive() for t in self.threads)

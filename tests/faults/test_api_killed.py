@@ -4,16 +4,13 @@ notification is queued once and sent once by the dispatcher."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from bankvoc.core.db import unit_of_work
-from bankvoc.orgs import service as org_service
-from tests.faults.api import ApiProcess, Caller
+from tests.faults.api import ApiProcess, Caller, Callers, token_of
 from tests.faults.checks import (
     assert_queued_once,
     assert_registered_once,
@@ -29,12 +26,6 @@ CASES = 60
 CALLERS = 3
 
 
-def token_of(engine: Engine, username: str) -> str:
-    with unit_of_work(engine) as session:
-        return org_service.issue_token(session, user=org_service.get_user(session,
-                                                                          username=username))
-
-
 class TestApiKilled:
     def test_killed_mid_stream_and_restarted_nothing_is_lost_or_doubled(
         self, fault_db: str, engine: Engine, tmp_path: Path
@@ -43,22 +34,16 @@ class TestApiKilled:
         api = ApiProcess(command_env(fault_db), port, tmp_path / "api.log")
         api.start()
         caller = Caller(port=port, token=token_of(engine, "hq_admin"))
-        done: list[int] = []
-        threads = [threading.Thread(target=caller.run, args=(list(range(i, CASES, CALLERS)),
-                                                             done)) for i in range(CALLERS)]
+        callers = Callers(caller, cases=CASES, count=CALLERS)
+        done = callers.done
         try:
-            for thread in threads:
-                thread.start()
-            while len(done) < CASES // 3:
-                assert all(t.is_alive() for t in threads), "a caller stopped"
-                time.sleep(0.01)
+            callers.start()
+            callers.wait_until_done(CASES // 3)
             api.kill()  # while the callers keep sending
             killed_at = len(done)
             time.sleep(0.5)
             api.start()
-            for thread in threads:
-                thread.join(timeout=240)
-            assert not any(t.is_alive() for t in threads)
+            callers.join()
         finally:
             api.stop()
 

@@ -23,7 +23,7 @@ from bankvoc.notify import service as notify_service
 from bankvoc.notify.adapters import Adapter, FileAdapter, Message
 from bankvoc.notify.enums import Channel
 from bankvoc.notify.service import DispatchPolicy, Recipient
-from tests.faults.api import ApiProcess, Caller
+from tests.faults.api import ApiProcess, Caller, Callers, token_of
 from tests.faults.checks import (
     assert_queued_once,
     assert_registered_once,
@@ -32,7 +32,6 @@ from tests.faults.checks import (
 )
 from tests.faults.conftest import command_env
 from tests.faults.servers import ThrowawayPostgres, free_port, outage_seconds
-from tests.faults.test_api_killed import token_of
 from tests.faults.test_import_killed import (
     ROWS,
     assert_imported_once,
@@ -87,22 +86,16 @@ class TestApiAndDispatcherDuringRestart:
         api = ApiProcess(command_env(pg_db), port, tmp_path / "api.log")
         api.start()
         caller = Caller(port=port, token=token_of(pg_engine, "hq_admin"))
-        done: list[int] = []
-        threads = [threading.Thread(target=caller.run, args=(list(range(i, CASES, CALLERS)),
-                                                             done)) for i in range(CALLERS)]
+        callers = Callers(caller, cases=CASES, count=CALLERS)
+        done = callers.done
         outbox = tmp_path / "notify"
         try:
             with Dispatcher(pg_engine, outbox) as dispatcher:
-                for thread in threads:
-                    thread.start()
-                while len(done) < CASES // 3:
-                    assert all(t.is_alive() for t in threads), "a caller stopped"
-                    time.sleep(0.01)
+                callers.start()
+                callers.wait_until_done(CASES // 3)
                 restarted_at = len(done)
                 pg_cluster.restart(down_seconds=outage_seconds())
-                for thread in threads:
-                    thread.join(timeout=240)
-                assert not any(t.is_alive() for t in threads)
+                callers.join()
                 time.sleep(0.5)  # the dispatcher's last rounds
             log = (tmp_path / "api.log").read_text(errors="replace")
         finally:

@@ -6,38 +6,28 @@ refused whole with an error naming what is wrong; never a traceback, never half 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import Engine
 
 from bankvoc.core.errors import BankvocError
 from bankvoc.intake.importer import import_file
 from bankvoc.orgs.service import Actor
 from tests.intake.test_importer import GOOD, HEADER, admin, counts, engine
+from tests.sheets import csv_text, xlsx_bytes
 
 __all__ = ["admin", "engine"]  # the fixtures, shared with the importer's tests
 
 
 def _csv(rows: list[list[str]], header: list[str] = HEADER) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([header, *rows])
-    return buffer.getvalue()
+    return csv_text(header, rows)
 
 
 def _xlsx(rows: list[list[str]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    for row in [HEADER, *rows]:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes(HEADER, rows)
 
 
 def _with_text(text: str, ident: str = "M1") -> list[str]:

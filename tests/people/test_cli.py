@@ -8,13 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
-from bankvoc.core.db import build_engine, unit_of_work
-from tests.conftest import build_world
 
 runner = CliRunner()
 
@@ -26,14 +23,6 @@ ROWS = [
     ["TR-1", "开场白规范", "2026-10-09", "王老师", "BJ", "greeting;closing", "", "a3", "x"],
 ]
 
-
-@pytest.fixture
-def bank(database: str) -> str:
-    engine = build_engine(database)
-    with unit_of_work(engine) as session:
-        build_world(session)
-    engine.dispose()
-    return database
 
 
 def run(*args: str) -> dict[str, Any]:

@@ -9,13 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from bankvoc.cli import app
-from bankvoc.core.db import build_engine, unit_of_work
-from tests.conftest import build_world
 
 runner = CliRunner()
 
@@ -27,14 +24,6 @@ ROWS = [
     ["BJ01", "A002", "现金业务", "2026-10-10 09:00", "2026-10-10 08:50", ""],  # called early
 ]
 
-
-@pytest.fixture
-def bank(database: str) -> str:
-    engine = build_engine(database)
-    with unit_of_work(engine) as session:
-        build_world(session)
-    engine.dispose()
-    return database
 
 
 def run(*args: str) -> dict[str, Any]:
