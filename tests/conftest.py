@@ -81,6 +81,16 @@ def _clean_settings() -> Iterator[None]:
     reset_settings()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache() -> Iterator[None]:
+    """Tests share a database whose writes roll back (the figures' token with them), and the
+    API's sessions see their test's uncommitted rows: cached figures must not outlive a test."""
+    from bankvoc.analytics import service as analytics
+
+    yield
+    analytics.clear_figures_cache()
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

@@ -52,9 +52,8 @@ def kpi_definitions(actor: CurrentActor, lang: Lang = "zh") -> list[KpiDefinitio
 def headline(session: DbSession, actor: CurrentActor, period: Period, org: OrgCode = None,
              lang: Lang = "zh") -> list[KpiRead]:
     """The headline KPIs of an org subtree for a period, with change and target."""
-    return [KpiRead.model_validate(report.as_dict(lang))
-            for report in service.headline(session, actor=actor, period=period, org=org,
-                                           lang=lang)]
+    return [KpiRead.model_validate(figures) for figures in service.headline_figures(
+        session, actor=actor, period=period, org=org, lang=lang)]
 
 
 @router.get("/kpis/{kpi}", response_model=KpiRead, responses=errors(401, 403, 404, 422))

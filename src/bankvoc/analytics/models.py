@@ -124,3 +124,17 @@ class KpiTargetChange(Base):
     before_value: Mapped[float | None] = mapped_column(Float)
     after_value: Mapped[float] = mapped_column(Float)
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class FiguresVersion(Base):
+    """One row: the token of the figures in force (analytics.freshness replaces it whenever a
+    transaction that changed the roll-up, the denominators, the targets or the orgs commits)."""
+
+    __tablename__ = "figures_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+# Registers the session events that keep the token moving wherever these tables are written.
+from bankvoc.analytics import freshness  # noqa: E402,F401

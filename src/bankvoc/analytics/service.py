@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bankvoc.analytics import measures, query, rollup
+from bankvoc.analytics.freshness import FiguresCache
 from bankvoc.analytics.kpis import Kpi, get_kpi
 from bankvoc.analytics.models import KpiTarget, KpiTargetChange, OrgMonthStat
 from bankvoc.analytics.periods import Period, parse_period
@@ -162,6 +163,28 @@ def headline(session: Session, *, actor: Actor, period: str | Period, org: str |
     with query.shared_reads(session):
         return [kpi_report(session, actor=actor, kpi=code, period=period, org=org, lang=lang)
                 for code in codes]
+
+
+# The dashboard's headline of an org and period is the same for everyone who may see it until
+# the figures change (the roll-up is refreshed once a minute): worked out once per change.
+_headlines = FiguresCache()
+
+
+def clear_figures_cache() -> None:
+    _headlines.clear()
+
+
+def headline_figures(session: Session, *, actor: Actor, period: str, org: str | None = None,
+                     lang: str = "zh") -> list[dict[str, Any]]:
+    """`headline` as the API gives it (`KpiReport.as_dict`), reused while the figures stay
+    the same. The actor's right to read it is checked every time."""
+    actor.require("kpi.read")
+    when = parse_period(period)
+    root = resolve_org(session, actor=actor, code=org)
+    key = (root.id, when, lang, str(get_settings().tz))
+    return _headlines.get(session, key, lambda: [
+        report.as_dict(lang) for report in headline(
+            session, actor=actor, period=when, org=root.code, lang=lang)])
 
 
 def _clean_cut(cut: dict[str, str | None]) -> dict[str, str]:
