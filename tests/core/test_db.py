@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -101,6 +103,24 @@ class TestBulkInsert:
                                  .group_by(Notification.dedupe_key)).all()
         assert sorted(stored) == sorted((f"k{i}", 1) for i in range(COPY_SKIPPING_FROM_ROWS))
         assert len(copies) == (1 if backend == "postgresql" else 0)
+
+    def test_timestamps_are_stored_as_the_orm_stores_them(self, session: Session) -> None:
+        moments = [datetime(2026, 11, 27, 2, 30, tzinfo=UTC),
+                   datetime(2026, 11, 27, 10, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))]
+        by_orm = Customer(segment="orm", flags=[], created_at=moments[1])
+        session.add(by_orm)
+        session.flush()
+        ids = bulk_insert_ids(session, Customer, [
+            {**row, "created_at": moment}
+            for row, moment in zip(customers("a", "b"), moments, strict=True)])
+        raw = dict(session.execute(text("SELECT id, created_at FROM customer")).all())
+        assert raw[ids[1]] == raw[by_orm.id]  # the same text (SQLite) or value
+        session.expire_all()
+        stored = {c.id: c.created_at for c in session.scalars(select(Customer))}
+        assert [stored[i] for i in ids] == moments
+        with pytest.raises(ValueError, match="naive datetime"):
+            bulk_insert(session, Customer, [{**customers("c")[0],
+                                             "created_at": datetime(2026, 1, 1)}])
 
     def test_a_small_batch_skipping_taken_keys_needs_no_copy(
             self, session: Session, copies: list[str]) -> None:
