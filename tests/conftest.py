@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,6 +141,36 @@ def _backend_url(backend: str, directory: Path, name: str) -> str:
     return make_pg_database(f"bankvoc_{RUN_ID}_{name}_{_worker()}")
 
 
+def migrated_database(backend: str, directory: Path, name: str) -> str:
+    """A new database on `backend` (for SQLite a file in `directory`) holding the schema;
+    returns its URL. Drop it with `drop_database`."""
+    url = _backend_url(backend, directory, name)
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def copy_database(url: str, directory: Path) -> str:
+    """A copy of the database at `url`, under a name of its own; returns its URL. Nothing may be
+    connected to `url` (PostgreSQL copies it as the template of a new database; SQLite through
+    its backup API, which also copies what is still in the write-ahead log, into a file in
+    `directory`). Drop it with `drop_database`."""
+    name = "c" + uuid.uuid4().hex[:8]
+    if url.startswith("sqlite"):
+        target = directory / f"{name}.db"
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as source, \
+                sqlite3.connect(target) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        return f"sqlite:///{target}"
+    template = url.rsplit("/", 1)[1]
+    copied = f"bankvoc_{RUN_ID}_{name}_{_worker()}"
+    _pg_admin(f'CREATE DATABASE "{copied}" TEMPLATE "{template}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{copied}"
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -177,13 +208,19 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield s
 
 
+@pytest.fixture(scope="session")
+def _migrated_template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty, migrated database per backend and test worker that nothing connects to or
+    writes: `fresh_db_url` copies it rather than running every migration for each test."""
+    url = migrated_database(backend, tmp_path_factory.mktemp("template"), "template")
+    yield url
+    drop_database(url)
+
+
 @pytest.fixture
-def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+def fresh_db_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database of its own, for tests that commit for real."""
-    url = _backend_url(backend, tmp_path, "t" + uuid.uuid4().hex[:8])
-    engine = build_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = copy_database(_migrated_template, tmp_path)
     yield url
     reset_engines()  # code under test may have pooled connections to it
     drop_database(url)

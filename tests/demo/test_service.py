@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -10,16 +12,17 @@ from sqlalchemy.orm import Session
 from bankvoc.branches.models import Inspection, InspectionFinding
 from bankvoc.cases.models import Case
 from bankvoc.contact import kpis
-from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.core.db import build_engine, reset_engines, unit_of_work
 from bankvoc.core.settings import get_settings, reset_settings
 from bankvoc.demo import contact, generator, service
-from bankvoc.demo.service import DemoModeRequired, demo_token, load_demo
+from bankvoc.demo.service import DemoModeRequired, DemoReport, demo_token, load_demo
 from bankvoc.orgs import auth
 from bankvoc.orgs import service as org_service
 from bankvoc.orgs.enums import OrgKind, Role
 from bankvoc.orgs.models import ApiToken, Org
 from bankvoc.people import training as people_training
 from bankvoc.servicedata import service as servicedata
+from tests.conftest import copy_database, drop_database, migrated_database
 
 TODAY = date(2025, 6, 30)
 CASES = 300
@@ -31,6 +34,42 @@ def engine(fresh_db_url: str) -> Iterator[Engine]:
     engine = build_engine(fresh_db_url)
     yield engine
     engine.dispose()
+
+
+@dataclass
+class Loaded:
+    """A database with the demo loaded (CASES cases, the year to TODAY, in demo mode) and the
+    load's report. Tests never touch it: each gets a copy (`loaded_engine`)."""
+
+    url: str
+    report: DemoReport
+
+
+@pytest.fixture(scope="class")
+def loaded(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    """One demo load per backend, shared by the tests that start from it (it takes seconds)."""
+    url = migrated_database(backend, tmp_path_factory.mktemp("demo"), "demo")
+    engine = build_engine(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BANKVOC_DEMO", "1")
+        reset_settings()
+        report = load_demo(engine, cases=CASES, today=TODAY)
+    reset_settings()
+    engine.dispose()
+    reset_engines()  # nothing may stay connected to the database copies are made from
+    yield Loaded(url=url, report=report)
+    drop_database(url)
+
+
+@pytest.fixture
+def loaded_engine(loaded: Loaded, tmp_path: Path) -> Iterator[Engine]:
+    """A copy of the `loaded` database of the test's own: what the test writes, no other sees."""
+    url = copy_database(loaded.url, tmp_path)
+    engine = build_engine(url)
+    yield engine
+    engine.dispose()
+    reset_engines()
+    drop_database(url)
 
 
 @pytest.fixture
@@ -147,8 +186,8 @@ class TestLoadDemo:
             assert session.scalar(select(func.count()).select_from(Org)) == 1
 
     @pytest.mark.usefixtures("demo_mode")
-    def test_loads_orgs_users_and_cases(self, engine: Engine) -> None:
-        report = load_demo(engine, cases=CASES, today=TODAY)
+    def test_loads_orgs_users_and_cases(self, loaded: Loaded, loaded_engine: Engine) -> None:
+        report, engine = loaded.report, loaded_engine
         assert report.as_dict()["cases"] == CASES
         assert report.counts["accepted"] + report.counts["merged"] == CASES
         assert report.counts["merged"] > 0  # repeat complainants said it again
@@ -227,9 +266,9 @@ class TestLoadDemo:
         assert sum(t.interactions for t in teams) == service.calls_for(CASES)
 
     @pytest.mark.usefixtures("demo_mode")
-    def test_a_second_load_changes_nothing(self, engine: Engine) -> None:
-        first = load_demo(engine, cases=CASES, today=TODAY)
-        again = load_demo(engine, cases=CASES, today=TODAY)
+    def test_a_second_load_changes_nothing(self, loaded: Loaded, loaded_engine: Engine) -> None:
+        first = loaded.report
+        again = load_demo(loaded_engine, cases=CASES, today=TODAY)
         assert again.as_dict() | {"seconds": 0, "service_data_seconds": 0} == {
             "cases": CASES, "accepted": 0, "merged": 0, "updated": 0, "unchanged": CASES,
             "rejected": 0, "seconds": 0, "today": TODAY.isoformat(), "users": first.users,
@@ -244,9 +283,9 @@ class TestLoadDemo:
         assert (again.orgs_created, again.users_created) == (0, 0)
 
     @pytest.mark.usefixtures("demo_mode")
-    def test_a_later_load_keeps_the_year_of_the_first(self, engine: Engine) -> None:
-        load_demo(engine, cases=CASES, today=TODAY)
-        again = load_demo(engine, cases=CASES)
+    def test_a_later_load_keeps_the_year_of_the_first(self, loaded_engine: Engine) -> None:
+        # The first load (cases=CASES, today=TODAY) is the one `loaded_engine` is a copy of.
+        again = load_demo(loaded_engine, cases=CASES)
         assert again.today == TODAY
         assert again.counts["unchanged"] == CASES
 
@@ -263,9 +302,10 @@ class TestLoadDemo:
         assert report.counts["rejected"] == 0
 
     @pytest.mark.usefixtures("demo_mode")
-    def test_demo_tokens_authenticate_as_their_users(self, engine: Engine) -> None:
-        report = load_demo(engine, cases=20, today=TODAY)
-        with unit_of_work(engine) as session:
+    def test_demo_tokens_authenticate_as_their_users(self, loaded: Loaded,
+                                                     loaded_engine: Engine) -> None:
+        report = loaded.report
+        with unit_of_work(loaded_engine) as session:
             for spec in generator.USER_SPECS:
                 actor = org_service.authenticate(session, token=report.users[spec.username])
                 assert actor.username == spec.username
