@@ -238,7 +238,7 @@ def issue_token(url: str) -> str:
 def api_processes(url: str, workers: int, env: dict[str, str]) -> Iterator[tuple[int, int]]:
     """`workers` API processes on a free loopback port; yields (port, parent pid)."""
     port = free_port()
-    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "bankvoc.api.app:create_app",
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "bankvoc.api.app:serve_app",
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(uvicorn, env={**env, "BANKVOC_DATABASE_URL": url},

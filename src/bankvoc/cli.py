@@ -126,7 +126,7 @@ def serve(
     """Serve the web pages and the API."""
     import uvicorn
 
-    from bankvoc.api.app import create_app
+    from bankvoc.api.app import serve_app
     from bankvoc.jobs.runner import start_scheduler, stop_scheduler
 
     if demo:
@@ -146,7 +146,7 @@ def serve(
         # Uvicorn's own lines go through our JSON handler (log_config=None); its access log
         # (raw paths and query strings, client addresses) is off: ops.requests writes one line
         # a request, naming the route's template and the request id.
-        uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=None,
+        uvicorn.run(serve_app(), host=host, port=port, log_level="info", log_config=None,
                     access_log=False)
     finally:
         if jobs:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -113,7 +113,8 @@ class TestBulkInsert:
         ids = bulk_insert_ids(session, Customer, [
             {**row, "created_at": moment}
             for row, moment in zip(customers("a", "b"), moments, strict=True)])
-        raw = dict(session.execute(text("SELECT id, created_at FROM customer")).all())
+        raw: dict[int, object] = dict(
+            session.execute(text("SELECT id, created_at FROM customer")).all())
         assert raw[ids[1]] == raw[by_orm.id]  # the same text (SQLite) or value
         session.expire_all()
         stored = {c.id: c.created_at for c in session.scalars(select(Customer))}

@@ -14,6 +14,7 @@ from bankvoc.api import access, errors
 from bankvoc.cases.api import router as cases_router
 from bankvoc.cases.workflow.api import router as workflow_router
 from bankvoc.core.db import get_engine, session_factory
+from bankvoc.core.gctune import settle_for_serving
 from bankvoc.core.settings import get_settings
 from bankvoc.customers.api import router as customers_router
 from bankvoc.intake.api import router as intake_router
@@ -78,4 +79,13 @@ def create_app(
                                  for method, path, route in access.app_routes(app)}
     # Outermost last: every line logged while a request is served carries its id.
     app.add_middleware(RequestContext)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The app of a server process (`bankvoc serve`, `uvicorn --factory
+    bankvoc.api.app:serve_app`): `create_app`, then the garbage collector set for a process that
+    serves for a long time (never in tests, which build an app for each)."""
+    app = create_app()
+    settle_for_serving()
     return app
