@@ -13,7 +13,8 @@ schedule of R per second; wrk itself is closed-loop) in this mix:
     30 % list   GET  /api/v1/cases?…        (inbox filters: status, org subtree, channel, …)
     30 % detail GET  /api/v1/cases/{ref}
     15 % dash   GET  /api/v1/kpis/headline  (the dashboard's headline KPIs, HQ or a branch)
-    15 % create POST /api/v1/cases          (a new complaint through the whole intake pipeline)
+    15 % create POST /api/v1/cases          (a new complaint through the whole intake pipeline,
+                                             its text one of 400 of the demo generator's)
     10 % step   POST /api/v1/cases/{ref}/steps (an investigation note on an open case, with the
                 version read from a detail response)
 
@@ -52,10 +53,12 @@ import analytics as dataset
 from bankvoc.analytics.periods import parse_period
 from bankvoc.cases.models import Case
 from bankvoc.core.db import build_engine, unit_of_work
+from bankvoc.demo import generator
 from bankvoc.orgs import service as org_service
 
 P99_GOAL_MS = 200.0
 MONTH = "2026-10"
+COMPLAINT_TEXTS = 400
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 
 # The traffic, as wrk runs it. `init` gets the rate per thread, the token and the references'
@@ -144,10 +147,9 @@ function request()
     return wrk.format("GET", q, auth())
   elseif r <= 90 then
     seq = seq + 1
-    local body = string.format(
-      '{"text":"信用卡年费被多扣了%d元，要求退还，客服态度很差","channel":"hotline",' ..
-      '"org":"%s","source_system":"load","source_id":"%s-%d-%d"}',
-      math.random(50, 900), branch(), RUN, tid, seq)
+    local body = '{"text":' .. TEXTS[math.random(#TEXTS)] .. string.format(
+      ',"channel":"hotline","org":"%s","source_system":"load","source_id":"%s-%d-%d"}',
+      branch(), RUN, tid, seq)
     return wrk.format("POST", "/api/v1/cases", auth({["Content-Type"] = "application/json"}), body)
   else
     local c = table.remove(open_cases)
@@ -193,6 +195,24 @@ function done(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout, total_late))
 end
 """
+
+
+def complaint_texts(count: int = COMPLAINT_TEXTS) -> list[str]:
+    """What the created cases say: the demo generator's complaints (its templates, with names,
+    numbers, amounts and dates drawn afresh), as in a bank's day. One fixed text for every
+    registration made each a copy of all the earlier ones: the mass-complaint count of a new
+    case then grew with every run on the cached data set (4,000 copies: ~14 ms of PostgreSQL
+    a registration), and runs on one day were not comparable."""
+    records = generator.generate_records(count * 2, generator.DEFAULT_SEED, dt.date(2026, 11, 27))
+    texts = [raw["text"] for _, raw in records if raw.get("kind") == "complaint"]
+    return texts[:count]
+
+
+def texts_table() -> str:
+    """`complaint_texts` as a Lua table of JSON string literals (for the request bodies)."""
+    literals = [json.dumps(text, ensure_ascii=False) for text in complaint_texts()]
+    assert not any("]==]" in literal for literal in literals)
+    return "TEXTS = {\n" + ",\n".join(f"[==[{literal}]==]" for literal in literals) + "\n}"
 
 
 def log(message: str) -> None:
@@ -392,7 +412,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             api_processes(url, args.workers, env) as (port, _pid):
         script = Path(folder) / "mix.lua"
         run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-        script.write_text(f'MONTH = "{MONTH}"\nRUN = "{run_id}"\n' + LUA, encoding="utf-8")
+        script.write_text(f'MONTH = "{MONTH}"\nRUN = "{run_id}"\n{texts_table()}\n' + LUA,
+                          encoding="utf-8")
 
         def run(rate: float, seconds: int | None = None) -> dict[str, Any]:
             drain(port, token)

@@ -4,6 +4,7 @@ the memory slope and the keys of the last line (the benchmarks themselves are no
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,16 @@ class TestSlope:
 
     def test_a_leak_of_2_mb_a_minute(self) -> None:
         assert soak.slope([(1.0, 300.0), (2.0, 302.0), (3.0, 304.0)]) == pytest.approx(2.0)
+
+
+class TestWhatTheCreatedCasesSay:
+    def test_complaints_of_the_demo_generator_many_of_them_different(self) -> None:
+        texts = load.complaint_texts()
+        assert len(texts) == load.COMPLAINT_TEXTS
+        assert len(set(texts)) > len(texts) // 2
+
+    def test_each_goes_into_the_script_as_a_json_string(self) -> None:
+        table = load.texts_table()
+        literals = [line.removeprefix("[==[").removesuffix("]==],").removesuffix("]==]")
+                    for line in table.splitlines()[1:-1]]
+        assert [json.loads(literal) for literal in literals] == load.complaint_texts()
