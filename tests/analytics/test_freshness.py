@@ -33,11 +33,14 @@ def hq(session: Session) -> Org:
     return org_service.get_org_by_code(session, code="HQ")
 
 
-def set_a_target_then_fail(engine: Engine, then: Callable[[Session], object]) -> None:
-    """A unit of work that writes a target, does `then` and fails: it rolls back."""
+def set_a_target_then_fail(engine: Engine, then: Callable[[Session], object], *,
+                           flush: bool = True) -> None:
+    """A unit of work that writes a target (flushed, or only added), does `then` and fails: it
+    rolls back."""
     with unit_of_work(engine) as session:
         session.add(KpiTarget(kpi="csat", value=90, valid_from=date(2026, 1, 1)))
-        session.flush()
+        if flush:
+            session.flush()
         then(session)
         raise RuntimeError("changed my mind")
 
@@ -114,6 +117,24 @@ class TestFiguresCache:
         assert seen == [1]
         with unit_of_work(engine) as session:
             assert cache.get(session, "k", work_out) == 2
+
+
+    def test_never_keeps_what_a_transaction_saw_of_its_unflushed_changes(
+            self, engine: Engine) -> None:
+        cache, calls = FiguresCache(), []
+
+        def work_out() -> int:
+            calls.append(1)
+            return len(calls)
+
+        seen: list[int] = []
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            set_a_target_then_fail(
+                engine, then=lambda session: seen.append(cache.get(session, "k", work_out)),
+                flush=False)
+        with unit_of_work(engine) as session:
+            assert cache.get(session, "k", work_out) == 2
+        assert seen == [1]
 
 
 class TestHeadlineFigures:

@@ -88,8 +88,8 @@ class FiguresCache:
         self._lock = Lock()
 
     def get(self, session: Session, key: Hashable, work_out: Callable[[], _T]) -> _T:
-        token = None if changed_in(session) else current(session)
-        if token is None:  # uncommitted changes of its own, or no token yet: nothing to share
+        token = current(session)  # first: reading flushes what the session still holds
+        if token is None or changed_in(session):  # no token yet, or changes of its own
             return work_out()
         with self._lock:
             if token != self._token:
