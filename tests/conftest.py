@@ -12,6 +12,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,11 +160,9 @@ def copy_database(url: str, directory: Path) -> str:
     name = "c" + uuid.uuid4().hex[:8]
     if url.startswith("sqlite"):
         target = directory / f"{name}.db"
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as source, \
-                sqlite3.connect(target) as copy:
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as source, \
+                closing(sqlite3.connect(target)) as copy:
             source.backup(copy)
-        source.close()
-        copy.close()
         return f"sqlite:///{target}"
     template = url.rsplit("/", 1)[1]
     copied = f"bankvoc_{RUN_ID}_{name}_{_worker()}"

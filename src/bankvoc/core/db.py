@@ -354,11 +354,12 @@ def _omitted_defaults(table: Any, keys: list[str]) -> dict[str, Any]:
 
 
 def _processed_column(type_: Any, dialect: Any, values: list[Any]) -> list[Any]:
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
     if dialect.name == "sqlite" and isinstance(type_, UtcDateTime):
         # The text `UtcDateTime` and SQLite's DATETIME make between them, in one C call
         # (half their time; a bulk import converts a few timestamps per row).
         process = _sqlite_utc_text
+    else:
+        process = type_.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return values
     if isinstance(type_, DateTime | TypeDecorator):
