@@ -121,6 +121,37 @@ class TestProtectIdentity:
         assert both.indexes == (both.phone_bidx, both.email_bidx)
 
 
+class TestIdsByIdentityIndexes:
+    def test_each_index_finds_its_customer_in_its_own_column(self, world: World) -> None:
+        ring = service.current_keyring()
+        by_id, by_phone, by_mail = (
+            service.protect_identity(ring, name=None, phone=phone, id_number=id_number,
+                                     email=email)
+            for phone, id_number, email in [(None, "11010519491231002X", None),
+                                            ("13812345678", None, None), (None, None, EMAIL)])
+        ids = service.create_customers(world.session, identities=[by_id, by_phone, by_mail])
+        unknown = service.protect_identity(ring, name=None, phone="13900000000",
+                                           id_number=None, email=None)
+        found = service.ids_by_identity_indexes(
+            world.session, identities=[by_id, by_phone, by_mail, unknown])
+        assert found == {by_id.key: ids[by_id.key or ""], by_phone.key: ids[by_phone.key or ""],
+                         by_mail.key: ids[by_mail.key or ""]}
+        assert found == service.ids_by_blind_index(
+            world.session, indexes=[i for x in (by_id, by_phone, by_mail, unknown)
+                                    for i in x.indexes])
+
+    def test_a_phone_shared_by_two_customers_finds_one_of_them(self, world: World) -> None:
+        ring = service.current_keyring()
+        first, second = (service.protect_identity(ring, name=None, phone="13812345678",
+                                                  id_number=id_number, email=None)
+                         for id_number in ("11010519491231002X", "110105194912310029"))
+        ids = service.create_customers(world.session, identities=[first, second])
+        found = service.ids_by_identity_indexes(world.session, identities=[first, second])
+        assert found[first.key or ""] == ids[first.key or ""]
+        assert found[second.key or ""] == ids[second.key or ""]
+        assert found[first.phone_bidx or ""] in set(ids.values())
+
+
 class TestFindOrCreate:
     def test_an_address_finds_its_customer_or_makes_one(self, world: World) -> None:
         first = service.find_or_create(world.session, name="张三", phone=None, id_number=None,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bankvoc.cases.enums import CaseStatus
 from bankvoc.cases.events import verify_chain
 from bankvoc.cases.models import Case, CaseEvent
 from bankvoc.core.errors import Forbidden
@@ -198,6 +199,19 @@ class TestRegisterMany:
                                    "text": "手机银行转账一直失败"}])
         assert second.outcome == Outcome.NEW
         assert second.severity == "important"
+        assert "repeat complaint" in second.annotations["severity"].reason
+
+    def test_the_same_words_after_a_closed_case_are_a_new_case_graded_a_repeat(
+        self, world: World
+    ) -> None:
+        base = {"text": "网点排队两个小时", "customer_phone": "13812345678"}
+        (first,) = _many(world, [{**base, "source_id": "1", "received_at": "2026-11-01"}])
+        case = world.session.get(Case, first.case_id)
+        assert case is not None
+        case.status = CaseStatus.closed.value
+        world.session.flush()
+        (second,) = _many(world, [{**base, "source_id": "2", "received_at": "2026-11-10"}])
+        assert second.outcome == Outcome.NEW
         assert "repeat complaint" in second.annotations["severity"].reason
 
     def test_the_same_text_from_many_customers_in_a_day_is_a_possible_mass_complaint(

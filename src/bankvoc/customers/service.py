@@ -93,6 +93,26 @@ def protect_identity(
     )
 
 
+def ids_by_identity_indexes(session: Session, *,
+                            identities: Sequence[ProtectedIdentity]) -> dict[str, int]:
+    """`ids_by_blind_index` for identities protected here: each index is looked up in its own
+    column only (a third of the index look-ups; an index is keyed by its field, so a phone's
+    never equals an ID number's)."""
+    columns = {"email_bidx": Customer.email_bidx, "phone_bidx": Customer.phone_bidx,
+               "id_number_bidx": Customer.id_number_bidx}
+    found: dict[str, int] = {}
+    # The ID number last: it identifies better than a phone or an address, so it wins a tie.
+    for name, column in columns.items():
+        wanted = list({value for identity in identities if (value := getattr(identity, name))})
+        for start in range(0, len(wanted), 500):
+            rows = session.connection().execute(
+                select(column, Customer.id).where(column.in_(wanted[start:start + 500])))
+            for index, customer_id in rows:
+                if index is not None and (name == "id_number_bidx" or index not in found):
+                    found[index] = customer_id
+    return found
+
+
 def ids_by_blind_index(session: Session, *, indexes: Iterable[str]) -> dict[str, int]:
     """Map each known blind index (phone, ID number or e-mail) to its customer id."""
     wanted = list({i for i in indexes if i})

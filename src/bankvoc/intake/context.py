@@ -137,6 +137,9 @@ class IntakeContext(StageContext):
     # customer id -> receipt times of their cases; (local day, similar key) -> cases that day
     recent_receipts: dict[int, list[datetime]] = field(default_factory=dict)
     same_text_on_day: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Whether this batch's customers' open cases and receipt times are loaded (one query
+    # fills both, for whichever of dedupe and contextual grading asks first).
+    history_loaded: bool = False
     batch_new_cases: dict[str, list[Draft]] = field(default_factory=dict)
 
     @property
@@ -161,4 +164,5 @@ class IntakeContext(StageContext):
         self.open_cases.clear()
         self.recent_receipts.clear()
         self.same_text_on_day.clear()
+        self.history_loaded = False
         self.batch_new_cases.clear()

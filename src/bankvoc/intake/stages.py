@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from bankvoc.cases.enums import OPEN_STATUSES, Channel
 from bankvoc.cases.models import Case
@@ -184,11 +184,8 @@ def protect_pii(draft: Draft, ctx: StageContext) -> Draft:
 # --- customer and duplicates -----------------------------------------------------------------
 
 def _prefetch_customers(batch: list[Draft], ctx: IntakeContext) -> None:
-    indexes: set[str] = set()
-    for d in batch:
-        if d.identity is not None and not d.done:
-            indexes.update(d.identity.indexes)
-    ctx.customers.update(customer_service.ids_by_blind_index(ctx.db, indexes=indexes))
+    ctx.customers.update(customer_service.ids_by_identity_indexes(
+        ctx.db, identities=[d.identity for d in batch if d.identity is not None and not d.done]))
 
 
 def resolve_customer(draft: Draft, ctx: IntakeContext) -> Draft:
@@ -203,24 +200,37 @@ def resolve_customer(draft: Draft, ctx: IntakeContext) -> Draft:
     return draft
 
 
-def _prefetch_open_cases(batch: list[Draft], ctx: IntakeContext) -> None:
-    """The open cases, within the window, of every known customer in the batch."""
-    candidates = [d for d in batch if d.customer_id is not None and d.outcome == Outcome.NEW]
-    if not candidates:
+def _prefetch_customer_history(batch: list[Draft], ctx: IntakeContext) -> None:
+    """The open cases within the duplicates window, and the receipt times within the repeat
+    window, of every known customer of the batch's new drafts: one look-up of each customer's
+    cases serves dedupe and contextual grading (its drafts are some of dedupe's)."""
+    if ctx.history_loaded:
         return
-    window = timedelta(days=ctx.settings.dedupe_window_days)
-    earliest = min(d.received_at for d in candidates if d.received_at) - window
-    customer_ids = list({d.customer_id for d in candidates})
+    ctx.history_loaded = True
+    receipts = {(d.customer_id, d.received_at) for d in batch if d.customer_id is not None
+                and d.outcome == Outcome.NEW and d.received_at is not None}
+    if not receipts:
+        return
+    earliest, latest = min(t for _, t in receipts), max(t for _, t in receipts)
+    open_since = earliest - timedelta(days=ctx.settings.dedupe_window_days)
+    receipts_since = earliest - timedelta(days=ctx.grading_rules.config.repeat.within_days)
+    customer_ids = list({customer_id for customer_id, _ in receipts})
+    # Only an open case's text is compared: a closed one's stays in the database.
+    open_text: ColumnElement[str | None] = case(
+        (Case.status.in_([s.value for s in OPEN_STATUSES]), Case.text_masked))
     for start in range(0, len(customer_ids), 400):
         rows = ctx.db.connection().execute(
-            select(Case.id, Case.customer_id, Case.text_hash, Case.text_masked, Case.received_at)
+            select(Case.id, Case.customer_id, Case.received_at, Case.text_hash, open_text)
             .where(Case.customer_id.in_(customer_ids[start:start + 400]),
-                   Case.status.in_([s.value for s in OPEN_STATUSES]),
-                   Case.received_at >= earliest))
-        for case_id, customer_id, text_hash, text_masked, received_at in rows:
-            if customer_id is not None:
+                   Case.received_at >= min(open_since, receipts_since)))
+        for case_id, customer_id, received_at, text_hash, text_masked in rows:
+            if customer_id is None:
+                continue
+            if text_masked is not None and received_at >= open_since:
                 ctx.open_cases.setdefault(customer_id, []).append(
                     OpenCase(case_id, text_hash, text_masked, received_at))
+            if receipts_since <= received_at <= latest:
+                ctx.recent_receipts.setdefault(customer_id, []).append(received_at)
 
 
 def dedupe(draft: Draft, ctx: IntakeContext) -> Draft:
@@ -292,17 +302,9 @@ def _prefetch_context(batch: list[Draft], ctx: IntakeContext) -> None:
     drafts = [d for d in batch if d.outcome == Outcome.NEW and d.received_at is not None]
     if not drafts:
         return
-    window = timedelta(days=ctx.grading_rules.config.repeat.within_days)
+    _prefetch_customer_history(drafts, ctx)
     times = [d.received_at for d in drafts if d.received_at is not None]
-    earliest, latest = min(times) - window, max(times)
-    customer_ids = list({d.customer_id for d in drafts if d.customer_id is not None})
-    for start in range(0, len(customer_ids), 400):
-        for customer_id, received_at in ctx.db.connection().execute(
-            select(Case.customer_id, Case.received_at).where(
-                Case.customer_id.in_(customer_ids[start:start + 400]),
-                Case.received_at >= earliest, Case.received_at <= latest)):
-            if customer_id is not None:
-                ctx.recent_receipts.setdefault(customer_id, []).append(received_at)
+    latest = max(times)
     keys = list({d.similar_key for d in drafts})
     day_start = min(times) - timedelta(days=1)
     day = _local_day_sql(ctx)
@@ -490,7 +492,8 @@ MATCH_SOURCE = Stage("match_source", 1, ("outcome", "existing_case_id"), match_s
 RESOLVE_CUSTOMER = Stage("resolve_customer", 2, ("customer_id", "customer_key"),
                          resolve_customer, prefetch=_prefetch_customers, needs_db=True)
 DEDUPE = Stage("dedupe", 2, ("outcome", "merge_into_case_id", "merge_into_draft"), dedupe,
-               prefetch=_prefetch_open_cases, outcomes=frozenset({Outcome.NEW}), needs_db=True)
+               prefetch=_prefetch_customer_history, outcomes=frozenset({Outcome.NEW}),
+               needs_db=True)
 
 # Understanding comes first and needs no database; then the stages that look at what is
 # stored decide, batch after batch in order, what is new, merged, updated or unchanged.
