@@ -294,6 +294,19 @@ class TestTemplateKey:
             "客服态度差 。 信用卡年费乱收费！")
         assert template_key("ＡＰＰ闪退") == template_key("app闪退")
 
+    @pytest.mark.parametrize(("text", "cut", "stored"), [
+        ("本人张三，于2026年3月购买贵行稳健理财产品10万元，到期未兑付，要求立即兑付！", [(2, 4)],
+         "0c2c785d41348b1dc72a91c330373690cc4daa77e07aa9628ef7ed4f75040f49"),
+        ("ＡＰＰ闪退\u3000ｏｋ", [],
+         "64cbd8249cf12384204a01659acb1e742ccfba3316fb508280f9ea4bc182d782"),
+        ("My card was eaten, ATM #12", [],
+         "bc8ff5a1ef6a9daca5379043d5b443116b177c003430121cc1a24a70d2cd6a7b"),
+        ("ab，c", [], "9617c506357d3d46bb660dbde5253de2da791e361df51c47ba4aaa18091bc693")])
+    def test_keys_stay_those_already_stored(self, text: str, cut: list[tuple[int, int]],
+                                            stored: str) -> None:
+        # Stored cases keep their keys: a new key for the same text would split a day's count.
+        assert template_key(text, cut) == stored
+
     def test_another_word_is_another_key(self) -> None:
         assert template_key("理财到期未兑付") != template_key("理财到期已兑付")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bankvoc.nlp.estimator import EstimatorParams
+from bankvoc.nlp.text import nfkc
 from bankvoc.nlp.tokens import chinese_words
 
 VERSION = 1
@@ -79,7 +79,7 @@ class Profile:
 
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, punctuation dropped, one space between runs."""
-    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = nfkc(text).lower()
     return _SPACE.sub(" ", _NOISE.sub(" ", folded)).strip()
 
 
@@ -115,9 +115,13 @@ def template_key(text: str, cut: Iterable[tuple[int, int]] = ()) -> str:
         kept.append(text[at:start])
         at = max(at, end)
     kept.append(text[at:])
-    runs = _TEMPLATE_NOISE.split(unicodedata.normalize("NFKC", "".join(kept)).lower())
-    pairs = sorted({run[i:i + 2] for run in runs for i in range(max(1, len(run) - 1)) if run})
-    return hashlib.sha256("\x1f".join(pairs).encode()).hexdigest()
+    pairs: set[str] = set()
+    for run in _TEMPLATE_NOISE.split(nfkc("".join(kept)).lower()):
+        if len(run) > 2:
+            pairs.update(map(str.__add__, run, run[1:]))
+        elif run:  # a run of one or two characters is its own pair
+            pairs.add(run)
+    return hashlib.sha256("\x1f".join(sorted(pairs)).encode()).hexdigest()
 
 
 def lcs_length(a: str, b: str) -> int:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import jieba
+
+from bankvoc.nlp.text import nfkc
 
 # CJK Unified Ideographs, extension A and the compatibility block: what jieba segments.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -52,7 +53,7 @@ _segmenter: Any = None
 def normalise(text: str) -> str:
     """The one form all features are taken from: NFKC (full width to half), lower case, and
     every number of seven digits or more written as zeros."""
-    normal = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).lower()
+    normal = nfkc(text).translate(_INVISIBLE).lower()
     return _LONG_NUMBER.sub(_zeros, normal)
 
 
