@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from bankvoc.core import configstore, tables
 from bankvoc.core.db import background_checkpoints, unit_of_work
 from bankvoc.core.gctune import bulk_collection
-from bankvoc.core.workers import exit_with_parent
+from bankvoc.core.workers import exit_with_parent, spawning_without_main
 from bankvoc.intake import service
 from bankvoc.intake.context import IntakeContext, StageContext
 from bankvoc.intake.draft import Draft, Outcome, new_draft
@@ -148,8 +148,9 @@ def _prepared(batches: Iterator[_Batch], mapping: HeaderMapping, ctx: StageConte
     # spawn, not fork: this process holds database connections and maybe a progress thread.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                              initializer=_init_worker, initargs=(mapping, ctx)) as pool:
-        ahead = ReadAhead(batches, pool=pool, there=_prepare_in_worker,
-                          here=lambda rows: _prepare(rows, mapping, ctx), workers=workers)
+        with spawning_without_main():  # the pool starts its processes on its first batch
+            ahead = ReadAhead(batches, pool=pool, there=_prepare_in_worker,
+                              here=lambda rows: _prepare(rows, mapping, ctx), workers=workers)
         if warm_up is not None:
             warm_up()
         yield from ahead
