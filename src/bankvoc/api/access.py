@@ -207,11 +207,13 @@ def app_routes(app: FastAPI, prefix: str = "/") -> list[tuple[str, str, APIRoute
     return found
 
 
-def install(app: FastAPI) -> None:
-    """Map each route's endpoint to its permission; refuse to start while one has none."""
+def install(app: FastAPI, routes: list[tuple[str, str, APIRoute]]) -> None:
+    """Map each route's endpoint (of `routes`, the app's `app_routes`, walked once by the
+    caller: FastAPI works each route's context out again on every walk, a sixth of building
+    the app) to its permission; refuse to start while one has none."""
     by_endpoint: dict[tuple[str, object], str] = {}
     undeclared = []
-    for method, path, route in app_routes(app):
+    for method, path, route in routes:
         permission = ROUTE_PERMISSIONS.get((method, path))
         if permission is None:
             undeclared.append(f"{method} {path}")

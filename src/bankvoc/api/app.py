@@ -73,10 +73,10 @@ def create_app(
 
     install_web(app)
     install_security_headers(app)
-    access.install(app)
+    routes = access.app_routes(app)
+    access.install(app, routes)
     # The metrics and the access log name a request by its route's template, never its path.
-    app.state.route_templates = {(method, route.endpoint): path
-                                 for method, path, route in access.app_routes(app)}
+    app.state.route_templates = {(method, route.endpoint): path for method, path, route in routes}
     # Outermost last: every line logged while a request is served carries its id.
     app.add_middleware(RequestContext)
     return app
