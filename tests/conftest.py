@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -291,14 +292,26 @@ def bank(database: str) -> str:
     return database
 
 
-@pytest.fixture
-def client(sessions: sessionmaker[Session], world: World) -> Iterator[TestClient]:
+@pytest.fixture(scope="session")
+def _app() -> FastAPI:
+    """One app for every `client` of a test process: building one works out all 215 routes'
+    dependencies and models (~0.4 s; a few minutes over the suite). Nothing in it belongs to a
+    test but the sessions it opens, which `client` sets; tests of building the app itself
+    (settings, taxonomy, routes) call `create_app`."""
     from bankvoc.api.app import create_app
 
+    return create_app(sessions=sessionmaker())
+
+
+@pytest.fixture
+def client(sessions: sessionmaker[Session], world: World, _app: FastAPI) -> Iterator[TestClient]:
     world.session.commit()  # a savepoint: the API's own sessions see the world
-    app = create_app(sessions=sessions)
-    with TestClient(app) as test_client:
-        yield test_client
+    _app.state.sessions = sessions
+    try:
+        with TestClient(_app) as test_client:
+            yield test_client
+    finally:
+        _app.state.sessions = sessionmaker()  # nothing keeps this test's connection
 
 
 def auth(world: World, username: str) -> dict[str, str]:
