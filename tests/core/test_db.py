@@ -23,7 +23,9 @@ from bankvoc.core.db import (
     bulk_insert,
     bulk_insert_ids,
     database_unavailable,
+    plan_each_statement,
     transaction,
+    unit_of_work,
 )
 from bankvoc.core.timeutil import utcnow
 from bankvoc.customers.models import Customer
@@ -129,6 +131,26 @@ class TestBulkInsert:
                     skip_taken=["dedupe_key"])
         assert session.scalar(select(func.count()).select_from(Notification)) == 2
         assert copies == []
+
+
+class TestPlanEachStatement:
+    def test_postgresql_plans_each_statement_until_the_transaction_ends(
+        self, fresh_db_url: str, backend: str
+    ) -> None:
+        engine = build_engine(fresh_db_url)
+        try:
+            with unit_of_work(engine) as session:
+                sent = statements(session)
+                plan_each_statement(session)
+                if backend == "postgresql":
+                    assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+                else:
+                    assert sent == []
+            if backend == "postgresql":
+                with unit_of_work(engine) as session:
+                    assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+        finally:
+            engine.dispose()
 
 
 class TestBackgroundCheckpoints:

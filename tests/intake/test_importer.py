@@ -123,6 +123,18 @@ class TestImportFile:
         else:
             assert copied == []
 
+    def test_each_batch_is_planned_for_its_own_values_on_postgresql(
+        self, engine: Engine, admin: Actor, tmp_path: Path
+    ) -> None:
+        settings: list[str] = []
+        event.listen(engine, "before_cursor_execute",
+                     lambda _c, _cur, sql, *_: settings.append(sql)
+                     if "plan_cache_mode" in sql else None)
+        import_file(write_csv(tmp_path / "cases.csv", GOOD), engine=engine, actor=admin,
+                    batch_size=2)
+        expected = 2 if engine.dialect.name == "postgresql" else 0  # one per batch
+        assert settings == ["SET LOCAL plan_cache_mode = force_custom_plan"] * expected
+
     def test_new_cases_mark_their_org_and_day_for_the_roll_up_once_each(
         self, engine: Engine, admin: Actor, tmp_path: Path
     ) -> None:

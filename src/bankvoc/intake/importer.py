@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 
 from bankvoc.core import configstore, tables
-from bankvoc.core.db import background_checkpoints, unit_of_work
+from bankvoc.core.db import background_checkpoints, plan_each_statement, unit_of_work
 from bankvoc.core.gctune import bulk_collection
 from bankvoc.core.workers import exit_with_parent, spawning_without_main
 from bankvoc.intake import service
@@ -269,6 +269,7 @@ def _store(
     rejects: RejectsWriter,
 ) -> None:
     with unit_of_work(engine) as session:
+        plan_each_statement(session)
         drafts = service.register_drafts(session, actor=actor, drafts=batch.drafts, ctx=ctx,
                                          understood=True)
     refused: list[tuple[int, str | None, str | None]] = [
