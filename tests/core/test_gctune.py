@@ -48,6 +48,24 @@ class TestBulkCollection:
         assert gc.get_threshold() == before
         assert gc.get_freeze_count() == 0
 
+    def test_a_batch_of_drafts_held_at_once_is_not_rescanned_while_it_is_built(self) -> None:
+        young: list[int] = []
+
+        def count(phase: str, info: dict[str, int]) -> None:
+            if phase == "start" and info["generation"] == 0:
+                young.append(1)
+
+        gc.collect()
+        gc.callbacks.append(count)
+        try:
+            with bulk_collection():
+                batch = [{"row": i, "annotations": {"pii": [i]}} for i in range(200_000)]
+                during = len(young)
+        finally:
+            gc.callbacks.remove(count)
+        assert len(batch) == 200_000
+        assert during == 0  # at the thresholds of before: a young collection per 50,000
+
 
 class TestServeApp:
     def test_is_the_app_with_the_collector_settled(
