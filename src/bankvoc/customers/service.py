@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bankvoc.core.db import bulk_insert_ids
@@ -93,48 +93,40 @@ def protect_identity(
     )
 
 
-def ids_by_identity_indexes(session: Session, *,
-                            identities: Sequence[ProtectedIdentity]) -> dict[str, int]:
-    """`ids_by_blind_index` for identities protected here: each index is looked up in its own
-    column only (a third of the index look-ups; an index is keyed by its field, so a phone's
-    never equals an ID number's)."""
-    columns = {"email_bidx": Customer.email_bidx, "phone_bidx": Customer.phone_bidx,
-               "id_number_bidx": Customer.id_number_bidx}
+# The blind-index columns, in the order they are looked up: the ID number last, since it
+# identifies better than a phone or an address and so wins a tie.
+_INDEX_COLUMNS = {"email_bidx": Customer.email_bidx, "phone_bidx": Customer.phone_bidx,
+                  "id_number_bidx": Customer.id_number_bidx}
+
+
+def _ids_by_column(session: Session, wanted: dict[str, set[str]]) -> dict[str, int]:
+    """Map each blind index found to its customer id, looking each up in the columns it is
+    wanted in (an index is keyed by its field, so a phone's never equals an ID number's)."""
     found: dict[str, int] = {}
-    # The ID number last: it identifies better than a phone or an address, so it wins a tie.
-    for name, column in columns.items():
-        wanted = list({value for identity in identities if (value := getattr(identity, name))})
-        for start in range(0, len(wanted), 500):
+    for name, column in _INDEX_COLUMNS.items():
+        values = list(wanted.get(name, ()))
+        for start in range(0, len(values), 500):
             rows = session.connection().execute(
-                select(column, Customer.id).where(column.in_(wanted[start:start + 500])))
+                select(column, Customer.id).where(column.in_(values[start:start + 500])))
             for index, customer_id in rows:
                 if index is not None and (name == "id_number_bidx" or index not in found):
                     found[index] = customer_id
     return found
 
 
+def ids_by_identity_indexes(session: Session, *,
+                            identities: Sequence[ProtectedIdentity]) -> dict[str, int]:
+    """`ids_by_blind_index` for identities protected here: each index is looked up in its own
+    column only (a third of the look-ups of an index whose field is not known)."""
+    return _ids_by_column(session, {
+        name: {value for identity in identities if (value := getattr(identity, name))}
+        for name in _INDEX_COLUMNS})
+
+
 def ids_by_blind_index(session: Session, *, indexes: Iterable[str]) -> dict[str, int]:
     """Map each known blind index (phone, ID number or e-mail) to its customer id."""
-    wanted = list({i for i in indexes if i})
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        rows = session.connection().execute(
-            select(Customer.id, Customer.phone_bidx, Customer.id_number_bidx,
-                   Customer.email_bidx).where(
-                or_(Customer.phone_bidx.in_(chunk), Customer.id_number_bidx.in_(chunk),
-                    Customer.email_bidx.in_(chunk))
-            )
-        )
-        for cid, phone_bidx, id_bidx, email_bidx in rows:
-            # An ID number identifies better than a phone or an address: let it win any tie.
-            if email_bidx and email_bidx not in found:
-                found[email_bidx] = cid
-            if phone_bidx and phone_bidx not in found:
-                found[phone_bidx] = cid
-            if id_bidx:
-                found[id_bidx] = cid
-    return found
+    wanted = {i for i in indexes if i}
+    return _ids_by_column(session, dict.fromkeys(_INDEX_COLUMNS, wanted))
 
 
 def create_customers(
