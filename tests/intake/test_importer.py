@@ -73,9 +73,11 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pat
 
 
 def counts(engine: Engine) -> tuple[int, int]:
-    with unit_of_work(engine) as session:
-        cases = session.scalar(select(func.count()).select_from(Case)) or 0
-        records = session.scalar(select(func.count()).select_from(IntakeRecord)) or 0
+    # A plain read: a unit of work takes SQLite's write lock at its start, and polling with one
+    # while an import commits batch after batch could wait out the whole import.
+    with engine.connect() as connection:
+        cases = connection.scalar(select(func.count()).select_from(Case)) or 0
+        records = connection.scalar(select(func.count()).select_from(IntakeRecord)) or 0
     return cases, records
 
 
